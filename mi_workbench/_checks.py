@@ -1,0 +1,80 @@
+"""Input validation shared by every layer.
+
+Each check raises ``ValueError`` or ``TypeError`` with a message that names the argument, the
+offending value and what is allowed, so that panels can show the message to a user as it is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_positive(name: str, value: object) -> float:
+    """Return ``value`` as a float, or raise if it is not a finite number > 0."""
+    number = check_finite_number(name, value)
+    if number <= 0:
+        raise ValueError(f"{name} must be > 0, got {number!r}")
+    return number
+
+
+def check_finite_number(name: str, value: object) -> float:
+    """Return ``value`` as a float, or raise if it is not a finite real number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise TypeError(f"{name} must be a number, got the text {value!r}") from None
+        else:
+            raise TypeError(f"{name} must be a number, got {_short(value)} ({type(value).__name__})")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {number!r}")
+    return number
+
+
+def check_positive_int(name: str, value: object, minimum: int = 1) -> int:
+    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {_short(value)} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_finite_array(name: str, values: object, ndim: int | None = None) -> np.ndarray:
+    """Return ``values`` as a float array; raise on non-numeric entries, NaN or infinity."""
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must contain numbers only, got {_short(values)}") from None
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} is empty")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = np.argwhere(bad)[0]
+        kind = "NaN" if np.isnan(array[tuple(where)]) else "an infinite value"
+        position = tuple(int(i) for i in where)
+        position_text = position[0] if len(position) == 1 else position
+        raise ValueError(
+            f"{name} contains {kind} at position {position_text} "
+            f"({int(bad.sum())} non-finite value(s) in all); remove or impute them first"
+        )
+    return array
+
+
+def check_choice(name: str, value: object, allowed: Sequence[str]) -> str:
+    """Raise unless ``value`` is one of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {_short(value)}")
+    return value  # type: ignore[return-value]

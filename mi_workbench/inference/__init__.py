@@ -1,0 +1,25 @@
+"""Inference: NUTS fits, a teaching Metropolis sampler and convergence diagnostics."""
+
+from mi_workbench.inference.diagnostics import (
+    ESS_MIN,
+    RHAT_MAX,
+    Diagnostics,
+    diagnose,
+    ess_per_second,
+)
+from mi_workbench.inference.metropolis import ModelDensity, metropolis, model_density
+from mi_workbench.inference.sampling import compiled_nutpie_model, fit, in_notebook
+
+__all__ = [
+    "ESS_MIN",
+    "RHAT_MAX",
+    "Diagnostics",
+    "ModelDensity",
+    "compiled_nutpie_model",
+    "diagnose",
+    "ess_per_second",
+    "fit",
+    "in_notebook",
+    "metropolis",
+    "model_density",
+]

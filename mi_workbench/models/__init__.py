@@ -1,0 +1,29 @@
+"""Model builders (each returns a ``pm.Model``) and prior specifications."""
+
+from mi_workbench.models.priors import FAMILIES, POSITIVE_FAMILIES, REAL_FAMILIES, Prior, as_prior
+from mi_workbench.models.regression import (
+    REGRESSION_PRIOR_NAMES,
+    Standardization,
+    bayesian_linear_regression,
+    default_regression_priors,
+    grid_design,
+    posterior_predictive_lines,
+    prior_predictive_lines,
+    regression_priors,
+)
+
+__all__ = [
+    "FAMILIES",
+    "POSITIVE_FAMILIES",
+    "REAL_FAMILIES",
+    "REGRESSION_PRIOR_NAMES",
+    "Prior",
+    "Standardization",
+    "as_prior",
+    "bayesian_linear_regression",
+    "default_regression_priors",
+    "grid_design",
+    "posterior_predictive_lines",
+    "prior_predictive_lines",
+    "regression_priors",
+]
