@@ -34,7 +34,8 @@ def check_finite_number(name: str, value: object) -> float:
             except ValueError:
                 raise TypeError(f"{name} must be a number, got the text {value!r}") from None
         else:
-            raise TypeError(f"{name} must be a number, got {_short(value)} ({type(value).__name__})")
+            kind = type(value).__name__
+            raise TypeError(f"{name} must be a number, got {_short(value)} ({kind})")
     number = float(value)
     if not math.isfinite(number):
         raise ValueError(f"{name} must be a finite number, got {number!r}")

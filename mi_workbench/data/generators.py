@@ -129,7 +129,9 @@ def confounded_annealing(
         coords={"sample": np.arange(n_samples)},
     )
     ds.attrs.update(
-        description="Virtual annealing: temperature causes oxide and softening; oxide causes nothing",
+        description=(
+            "Virtual annealing: temperature causes oxide and softening; oxide causes nothing"
+        ),
         true_hardness_slope_per_k=-0.45,
         true_oxide_effect=0.0,
         intervene_on_oxide=int(intervene_on_oxide),

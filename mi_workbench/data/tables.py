@@ -104,9 +104,7 @@ def as_regression_data(
     available = _columns(data)
     unknown = [name for name in [*features, target] if name not in available]
     if unknown:
-        raise ValueError(
-            f"unknown column name(s) {unknown}; the table has columns {available}"
-        )
+        raise ValueError(f"unknown column name(s) {unknown}; the table has columns {available}")
     units: dict = {}
     if isinstance(data, xr.Dataset):
         for name in [*features, target]:

@@ -43,8 +43,9 @@ def model_density(model) -> ModelDensity:
     logp = model.compile_logp(jacobian=True)
     raveled = DictToArrayBijection.map({n: initial[n] for n in names})
     outputs = model.unobserved_value_vars
-    to_values = model.compile_fn(outputs, inputs=value_vars, on_unused_input="ignore",
-                                 point_fn=True)
+    to_values = model.compile_fn(
+        outputs, inputs=value_vars, on_unused_input="ignore", point_fn=True
+    )
     keep = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
 
     def _point(x: np.ndarray) -> dict:

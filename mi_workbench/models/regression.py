@@ -47,7 +47,8 @@ def regression_priors(priors: Mapping[str, Prior | dict] | None = None) -> dict[
     for name, value in (priors or {}).items():
         if name not in REGRESSION_PRIOR_NAMES:
             raise ValueError(
-                f"unknown prior name {name!r}; the regression has priors {list(REGRESSION_PRIOR_NAMES)}"
+                f"unknown prior name {name!r}; "
+                f"the regression has priors {list(REGRESSION_PRIOR_NAMES)}"
             )
         result[name] = as_prior(name, value)
     if result["noise"].support != "positive":
@@ -94,9 +95,7 @@ class Standardization:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Map standardised parameters (leading sample axes) to the data's own units."""
         coefficients = coefficients_std * (self.y_scale / self.x_scale)
-        intercept = (
-            self.y_center + self.y_scale * intercept_std - coefficients @ self.x_center
-        )
+        intercept = self.y_center + self.y_scale * intercept_std - coefficients @ self.x_center
         return intercept, coefficients, noise_std * self.y_scale
 
 
@@ -106,7 +105,9 @@ def _as_matrix(X, feature_names):
         return X.to_numpy(dtype=float, na_value=np.nan), names
     X = np.asarray(X, dtype=float) if not isinstance(X, np.ndarray) else X
     n_features = 1 if X.ndim == 1 else X.shape[1]
-    names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(n_features)]
+    if feature_names is None:
+        return X, [f"x{j}" for j in range(n_features)]
+    names = list(feature_names)
     return X, names
 
 
@@ -162,9 +163,7 @@ def bayesian_linear_regression(
         y = y.to_numpy(dtype=float, na_value=np.nan)
     X, y = check_xy(X, y)
     if len(names) != X.shape[1]:
-        raise ValueError(
-            f"feature_names has {len(names)} name(s) but X has {X.shape[1]} column(s)"
-        )
+        raise ValueError(f"feature_names has {len(names)} name(s) but X has {X.shape[1]} column(s)")
     priors = regression_priors(priors)
     scaling = Standardization.from_data(X, y, standardize)
     coords = {"feature": names, "obs": np.arange(len(y))}
@@ -181,8 +180,13 @@ def bayesian_linear_regression(
         noise_std = priors["noise"].to_pymc("noise_std")
 
         mean_std = intercept_std + ((X_data - x_center) / x_scale) @ coefficients_std
-        pm.Normal("y_obs", mu=y_center + y_scale * mean_std, sigma=y_scale * noise_std,
-                  observed=y_data, dims="obs")
+        pm.Normal(
+            "y_obs",
+            mu=y_center + y_scale * mean_std,
+            sigma=y_scale * noise_std,
+            observed=y_data,
+            dims="obs",
+        )
 
         coefficients = pm.Deterministic(
             "coefficients", coefficients_std * y_scale / x_scale, dims="feature"
@@ -258,9 +262,11 @@ def posterior_predictive_lines(
             f"idata has no posterior variable(s) {missing}: is it a fit of "
             "bayesian_linear_regression?"
         )
-    stacked = posterior[["intercept", "coefficients", "noise_sd"]].stack(
-        sample=("chain", "draw")
-    ).transpose("sample", ...)
+    stacked = (
+        posterior[["intercept", "coefficients", "noise_sd"]]
+        .stack(sample=("chain", "draw"))
+        .transpose("sample", ...)
+    )
     n_total = stacked.sizes["sample"]
     if max_draws is not None and n_total > max_draws:
         stacked = stacked.isel(sample=np.linspace(0, n_total - 1, max_draws).astype(int))
