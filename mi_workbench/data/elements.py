@@ -8,6 +8,27 @@ The table holds textbook values for the transition metals and aluminium that the
   A. Earnshaw, *Chemistry of the Elements*, 2nd ed., 1997).
 - ``valence_electrons``: number of s + d electrons outside the noble-gas core (s + p for Al).
 - ``atomic_mass_u``: standard atomic weight (IUPAC 2021, abridged).
+- ``pettifor_chemical_scale``: Pettifor's chemical scale chi (D. G. Pettifor, Solid State Commun.
+  51, 31 (1984); J. Phys. C 19, 285 (1986)). Given for the 3d metals Ti-Zn and the 4d metals
+  Zr, Nb, Mo, Pd, Ag; NaN for the others.
+- ``clementi_atomic_radius_pm``: calculated atomic radius in pm (E. Clementi, D. L. Raimondi and
+  W. P. Reinhardt, J. Chem. Phys. 47, 1300 (1967)).
+- ``pseudopotential_radius_xue_angstrom``: the "pseudo-potential radius" of Xue et al.,
+  Nat. Commun. 7, 11241 (2016), in angstrom, for Ti, Ni, Cu, Fe, Pd only (NaN elsewhere). The
+  paper attributes it to Zunger's pseudopotential radii but lists only composition averages, and
+  none of Zunger's orbital radii (r_s, r_p, r_d, r_s + r_p; A. Zunger, Phys. Rev. B 22, 5839
+  (1980)) reproduces those averages. The values here are therefore inferred from the 22 averages
+  Xue et al. published (all at 50 at.% Ti): the differences Cu - Ni = -0.013, Fe - Ni = +0.040 and
+  Pd - Ni = +0.242 and the sum Ti + Ni = 0.814 are determined by those rows and reproduce them to
+  the printed four decimals. How that sum splits between Ti and Ni cannot be determined from
+  alloys with 50 at.% Ti; it is split in the ratio of Zunger's r_s + r_p (Ti 2.58, Ni 2.18 a.u.),
+  a convention. The descriptor of an alloy with Ti != 50 at.% depends on that convention; within
+  the Ti50 Ni(50-x-y-z) Cu_x Fe_y Pd_z family it does not.
+
+Xue et al.'s other five averages are reproduced exactly (to their printed precision) by the
+columns above: their "atomic radius" is Clementi's, their metallic radius the Greenwood and
+Earnshaw value of ``metallic_radius_pm``, their electronegativity Pauling's and their valence
+electron number ``valence_electrons``. :func:`mi_workbench.design.featurize` uses these columns.
 
 Descriptors of an alloy are composition-weighted averages of these, as in Xue et al.,
 Nat. Commun. 7, 11241 (2016), plus the atomic-size mismatch delta of high-entropy-alloy work.
@@ -22,30 +43,51 @@ import pandas as pd
 
 from mi_workbench._checks import check_finite_array
 
+_NAN = float("nan")
+
 ELEMENT_PROPERTIES = pd.DataFrame(
     {
-        #         EN     r_met  val  mass
-        "Al": (1.61, 143.0, 3, 26.982),
-        "Ti": (1.54, 147.0, 4, 47.867),
-        "V": (1.63, 134.0, 5, 50.942),
-        "Cr": (1.66, 128.0, 6, 51.996),
-        "Mn": (1.55, 127.0, 7, 54.938),
-        "Fe": (1.83, 126.0, 8, 55.845),
-        "Co": (1.88, 125.0, 9, 58.933),
-        "Ni": (1.91, 124.0, 10, 58.693),
-        "Cu": (1.90, 128.0, 11, 63.546),
-        "Zn": (1.65, 134.0, 12, 65.38),
-        "Zr": (1.33, 160.0, 4, 91.224),
-        "Nb": (1.60, 146.0, 5, 92.906),
-        "Mo": (2.16, 139.0, 6, 95.95),
-        "Pd": (2.20, 137.0, 10, 106.42),
-        "Ag": (1.93, 144.0, 11, 107.868),
-        "Hf": (1.30, 159.0, 4, 178.49),
-        "Pt": (2.28, 139.0, 10, 195.084),
-        "Au": (2.54, 144.0, 11, 196.967),
+        #         EN     r_met  val  mass     chi    r_Clementi  r_pseudo(Xue)
+        "Al": (1.61, 143.0, 3, 26.982, _NAN, 118.0, _NAN),
+        "Ti": (1.54, 147.0, 4, 47.867, 0.79, 176.0, 0.441),
+        "V": (1.63, 134.0, 5, 50.942, 0.84, 171.0, _NAN),
+        "Cr": (1.66, 128.0, 6, 51.996, 0.89, 166.0, _NAN),
+        "Mn": (1.55, 127.0, 7, 54.938, 0.94, 161.0, _NAN),
+        "Fe": (1.83, 126.0, 8, 55.845, 0.99, 156.0, 0.413),
+        "Co": (1.88, 125.0, 9, 58.933, 1.04, 152.0, _NAN),
+        "Ni": (1.91, 124.0, 10, 58.693, 1.09, 149.0, 0.373),
+        "Cu": (1.90, 128.0, 11, 63.546, 1.20, 145.0, 0.360),
+        "Zn": (1.65, 134.0, 12, 65.38, 1.44, 142.0, _NAN),
+        "Zr": (1.33, 160.0, 4, 91.224, 0.76, 206.0, _NAN),
+        "Nb": (1.60, 146.0, 5, 92.906, 0.82, 198.0, _NAN),
+        "Mo": (2.16, 139.0, 6, 95.95, 0.88, 190.0, _NAN),
+        "Pd": (2.20, 137.0, 10, 106.42, 1.12, 169.0, 0.615),
+        "Ag": (1.93, 144.0, 11, 107.868, 1.18, 165.0, _NAN),
+        "Hf": (1.30, 159.0, 4, 178.49, _NAN, 208.0, _NAN),
+        "Pt": (2.28, 139.0, 10, 195.084, _NAN, 177.0, _NAN),
+        "Au": (2.54, 144.0, 11, 196.967, _NAN, 174.0, _NAN),
     },
-    index=["pauling_electronegativity", "metallic_radius_pm", "valence_electrons", "atomic_mass_u"],
+    index=[
+        "pauling_electronegativity",
+        "metallic_radius_pm",
+        "valence_electrons",
+        "atomic_mass_u",
+        "pettifor_chemical_scale",
+        "clementi_atomic_radius_pm",
+        "pseudopotential_radius_xue_angstrom",
+    ],
 ).T
+
+#: Units of the columns of :data:`ELEMENT_PROPERTIES`.
+ELEMENT_PROPERTY_UNITS = {
+    "pauling_electronegativity": "Pauling",
+    "metallic_radius_pm": "pm",
+    "valence_electrons": "electrons/atom",
+    "atomic_mass_u": "u",
+    "pettifor_chemical_scale": "1",
+    "clementi_atomic_radius_pm": "pm",
+    "pseudopotential_radius_xue_angstrom": "angstrom",
+}
 
 DESCRIPTOR_UNITS = {
     "mean_electronegativity": "Pauling",
@@ -108,6 +150,56 @@ def composition_descriptors(compositions: pd.DataFrame) -> pd.DataFrame:
         },
         index=compositions.index,
     )
+
+
+def check_composition_rows(
+    amounts: np.ndarray, labels: Sequence[object], elements: Sequence[str], tolerance: float = 1e-3
+) -> None:
+    """Raise naming the first row of ``amounts`` (at.%) that is not a valid composition.
+
+    A valid row has finite, non-negative amounts that sum to 100 at.% within
+    ``tolerance * len(elements)``. ``labels`` name the rows in the message (for example the
+    ``candidate`` coordinate of a candidate space) and ``elements`` the columns.
+
+    Examples
+    --------
+    >>> check_composition_rows(np.array([[50.0, 50.0]]), ["a"], ["Ti", "Ni"])
+    >>> check_composition_rows(np.array([[50.0, 40.0]]), ["a"], ["Ti", "Ni"])
+    Traceback (most recent call last):
+    ...
+    ValueError: composition of candidate 'a' sums to 90 at.%, not 100 (Ti 50, Ni 40); \
+compositions must be given in at.% summing to 100
+    """
+    amounts = np.asarray(amounts)
+
+    def label(row: int) -> str:
+        value = labels[row]
+        return repr(value.item() if isinstance(value, np.generic) else value)
+
+    bad = ~np.isfinite(amounts)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        raise ValueError(
+            f"composition of candidate {label(row)} has a non-finite amount of "
+            f"{elements[column]} ({amounts[row, column]!r})"
+        )
+    negative = amounts < 0
+    if negative.any():
+        row, column = np.argwhere(negative)[0]
+        raise ValueError(
+            f"composition of candidate {label(row)} has a negative amount of "
+            f"{elements[column]} ({float(amounts[row, column])!r} at.%)"
+        )
+    totals = amounts.sum(axis=1, dtype=np.float64)
+    off = np.abs(totals - 100.0) > tolerance * max(1, len(elements))
+    if off.any():
+        row = int(np.argmax(off))
+        pairs = zip(elements, amounts[row], strict=True)
+        listed = ", ".join(f"{el} {float(v):g}" for el, v in pairs)
+        raise ValueError(
+            f"composition of candidate {label(row)} sums to {totals[row]:.6g} at.%, "
+            f"not 100 ({listed}); compositions must be given in at.% summing to 100"
+        )
 
 
 def random_compositions(
