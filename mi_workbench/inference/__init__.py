@@ -7,6 +7,12 @@ from mi_workbench.inference.diagnostics import (
     diagnose,
     ess_per_second,
 )
+from mi_workbench.inference.evidence import (
+    EvidenceResult,
+    evidence,
+    select_model,
+    temperature_ladder,
+)
 from mi_workbench.inference.metropolis import ModelDensity, metropolis, model_density
 from mi_workbench.inference.sampling import compiled_nutpie_model, fit, in_notebook
 
@@ -14,12 +20,16 @@ __all__ = [
     "ESS_MIN",
     "RHAT_MAX",
     "Diagnostics",
+    "EvidenceResult",
     "ModelDensity",
     "compiled_nutpie_model",
     "diagnose",
     "ess_per_second",
+    "evidence",
     "fit",
     "in_notebook",
     "metropolis",
     "model_density",
+    "select_model",
+    "temperature_ladder",
 ]
