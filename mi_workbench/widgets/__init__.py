@@ -1,0 +1,15 @@
+"""Widgets: interactive panels for JupyterLab built on :mod:`mi_workbench.plots`.
+
+Each panel owns its controls and state, displays itself in a notebook, and exposes its result
+as attributes for the next cell (``prior_panel.priors``, ``posterior_panel.idata``).
+"""
+
+from mi_workbench.widgets.posterior_panel import PosteriorPanel
+from mi_workbench.widgets.prior_panel import PriorPanel
+
+__all__ = ["PosteriorPanel", "PriorPanel"]
+
+# adaptive-design campaigns
+from mi_workbench.widgets.campaign_panel import CampaignPanel  # noqa: E402
+
+__all__ += ["CampaignPanel"]

@@ -1,0 +1,360 @@
+"""``CampaignPanel``: run an adaptive-design campaign by hand, with measured values typed in.
+
+The panel shows the suggested batch as a table (composition, predicted mean +- sd, acquisition
+value) with one text box per candidate for the measured value. "Record" saves the values that
+were entered (to disk before the panel says so, when the campaign has a path); "Undo last" takes
+the last recorded batch back (also saved, so it survives reopening); "Suggest next batch" asks
+the campaign for new candidates. Three live figures follow every change: the best value so far,
+predicted against measured values, and a 2-D slice of the acquisition landscape.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import ipywidgets as widgets
+import numpy as np
+import plotly.graph_objects as go
+import xarray as xr
+
+from mi_workbench._checks import check_positive_int
+from mi_workbench.design.campaign import Campaign
+from mi_workbench.plots._style import TEMPLATE
+from mi_workbench.plots.design import acquisition_slice, best_so_far, predicted_vs_measured
+from mi_workbench.widgets._base import Panel
+
+__all__ = ["CampaignPanel"]
+
+_CELL = {"padding": "2px 8px"}
+
+
+def _placeholder(text: str, height: int = 320) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(
+        text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 14}
+    )
+    fig.update_layout(
+        template=TEMPLATE, height=height, xaxis={"visible": False}, yaxis={"visible": False}
+    )
+    return fig
+
+
+def _replace_figure(widget: go.FigureWidget, figure: go.Figure) -> None:
+    """Show ``figure`` in ``widget`` in place (one update message to the browser)."""
+    with widget.batch_update():
+        widget.data = ()
+        widget.add_traces(list(figure.data))
+        widget.layout = figure.layout
+
+
+def _format_number(value: float, digits: int = 4) -> str:
+    return "-" if not np.isfinite(value) else f"{value:.{digits}g}"
+
+
+class CampaignPanel(Panel):
+    """Suggest, enter measured values, record and undo, with live figures.
+
+    Parameters
+    ----------
+    campaign : Campaign
+        The campaign to run (give it a ``path`` so that every recorded value is saved).
+    batch_size : int
+        Candidates per suggested batch (the panel's "batch size" box starts at this value).
+    slice_variables : (str, str), optional
+        The two variables of the acquisition-landscape slice. Default: the first two varying
+        composition variables other than the balance element, else the first two features.
+
+    Attributes
+    ----------
+    campaign : Campaign
+        The campaign (also for the next cell: ``panel.campaign.history``).
+    next_batch : xarray.Dataset or None
+        The suggested candidates still waiting for a measurement.
+    message : ipywidgets.HTML
+        Errors and confirmations in words.
+    value_inputs : dict
+        Candidate name -> ``ipywidgets.Text`` for its measured value.
+    batch_size : ipywidgets.BoundedIntText
+    suggest_button, record_button, undo_button : ipywidgets.Button
+    slice_x, slice_y : ipywidgets.Dropdown
+        The two variables of the landscape slice.
+    best_figure, parity_figure, landscape_figure : plotly.graph_objects.FigureWidget
+        Best so far vs iteration; predicted vs measured; the acquisition landscape.
+    widget : ipywidgets.VBox
+        The whole panel (a notebook displays the panel itself too).
+
+    Examples
+    --------
+    >>> from mi_workbench.design import Campaign, composition_grid, featurize, XUE_DESCRIPTORS
+    >>> space = featurize(composition_grid())  # doctest: +SKIP
+    >>> campaign = Campaign(space, list(XUE_DESCRIPTORS), path="my_alloys.jsonl")  # doctest: +SKIP
+    >>> panel = CampaignPanel(campaign, batch_size=4)  # doctest: +SKIP
+    >>> panel  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        batch_size: int = 4,
+        slice_variables: tuple[str, str] | None = None,
+    ) -> None:
+        if not isinstance(campaign, Campaign):
+            raise TypeError(f"campaign must be a Campaign, got {type(campaign).__name__}")
+        batch_size = check_positive_int("batch_size", batch_size)
+        super().__init__()
+        self.campaign = campaign
+        self.next_batch: xr.Dataset | None = None
+        self.value_inputs: dict[object, widgets.Text] = {}
+
+        self.batch_size = widgets.BoundedIntText(
+            value=batch_size,
+            min=1,
+            max=min(1000, campaign.candidates.sizes["candidate"]),
+            description="batch size",
+            layout={"width": "170px"},
+        )
+        self.suggest_button = widgets.Button(
+            description="Suggest next batch", button_style="primary", icon="lightbulb-o"
+        )
+        self.record_button = widgets.Button(
+            description="Record", button_style="success", icon="save"
+        )
+        self.undo_button = widgets.Button(description="Undo last", icon="undo")
+        self.suggest_button.on_click(lambda _: self.suggest())
+        self.record_button.on_click(lambda _: self.record())
+        self.undo_button.on_click(lambda _: self.undo())
+
+        choices = self._slice_choices()
+        x_default, y_default = self._default_slice(choices, slice_variables)
+        self.slice_x = widgets.Dropdown(options=choices, value=x_default, description="slice x")
+        self.slice_y = widgets.Dropdown(options=choices, value=y_default, description="slice y")
+        self.slice_x.observe(lambda _: self._update_landscape(), names="value")
+        self.slice_y.observe(lambda _: self._update_landscape(), names="value")
+
+        self.table = widgets.GridBox(layout={"grid_gap": "2px 4px"})
+        self.status = widgets.HTML()
+        self.best_figure = go.FigureWidget(_placeholder("No measurements yet."))
+        self.parity_figure = go.FigureWidget(_placeholder("No measurements yet."))
+        self.landscape_figure = go.FigureWidget(
+            _placeholder("The landscape appears once the model has enough data.", 380)
+        )
+        where = (
+            f"Saved to <code>{html.escape(str(campaign.path))}</code>: every recorded value is "
+            f"on disk before the panel confirms it."
+            if campaign.path
+            else "This campaign is kept in memory only (give it a path to save it)."
+        )
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML(f"<b>Adaptive-design campaign</b>. {where}"),
+                self.status,
+                widgets.HBox([self.batch_size, self.suggest_button]),
+                self.table,
+                widgets.HBox([self.record_button, self.undo_button]),
+                self.message,
+                widgets.HBox([self.best_figure, self.parity_figure]),
+                widgets.HBox([self.slice_x, self.slice_y]),
+                self.landscape_figure,
+            ]
+        )
+        self._refresh_batch()
+        self._refresh_figures()
+
+    # -- actions ---------------------------------------------------------------------------------
+    def suggest(self) -> xr.Dataset | None:
+        """Ask the campaign for the next batch (the "Suggest next batch" button)."""
+        try:
+            n = check_positive_int("batch size", self.batch_size.value)
+            if self.next_batch is not None and self.next_batch.sizes["candidate"]:
+                pending = self.next_batch.sizes["candidate"]
+                note = f" ({pending} earlier suggestion(s) without a value were set aside)"
+            else:
+                note = ""
+            self.campaign.suggest(n)
+        except (ValueError, TypeError) as error:
+            self._show_error(str(error))
+            return None
+        self._refresh_batch()
+        self._update_landscape()
+        self._show_info(f"Suggested {n} candidate(s){note}. Enter the measured values below.")
+        return self.next_batch
+
+    def record(self) -> bool:
+        """Record the values entered in the table (the "Record" button).
+
+        Empty boxes are skipped (those candidates stay in the table); any box that is not a
+        finite number stops the recording with a message, and nothing is saved.
+
+        Returns
+        -------
+        bool
+            True if values were recorded.
+        """
+        names, values = [], []
+        for name, box in self.value_inputs.items():
+            text = box.value.strip().replace(",", ".")
+            if not text:
+                continue
+            try:
+                number = float(text)
+            except ValueError:
+                self._show_error(
+                    f"The value for candidate {name} is {box.value!r}, which is not a number; "
+                    f"nothing was recorded."
+                )
+                return False
+            if not math.isfinite(number):
+                self._show_error(
+                    f"The value for candidate {name} is {box.value!r}; enter a finite number. "
+                    f"Nothing was recorded."
+                )
+                return False
+            names.append(name)
+            values.append(number)
+        if not names:
+            self._show_error("Enter at least one measured value before pressing Record.")
+            return False
+        try:
+            self.campaign.observe(names, values)
+        except (ValueError, TypeError) as error:
+            self._show_error(f"{error}. Nothing was recorded.")
+            return False
+        self._refresh_batch()
+        self._refresh_figures()
+        saved = " and saved" if self.campaign.path else ""
+        self._show_info(f"Recorded{saved} {len(names)} value(s).")
+        return True
+
+    def undo(self) -> bool:
+        """Take back the last recorded batch (the "Undo last" button); saved as an undo record."""
+        try:
+            removed = self.campaign.undo()
+        except (ValueError, TypeError) as error:
+            self._show_error(str(error))
+            return False
+        self._refresh_batch()
+        self._refresh_figures()
+        names = ", ".join(str(c) for c in removed["candidate"].values)
+        self._show_info(f"Removed the last recorded batch ({names}).")
+        return True
+
+    # -- display ---------------------------------------------------------------------------------
+    def _slice_choices(self) -> list[str]:
+        space = self.campaign.candidates
+        elements = self.campaign.elements
+        if elements:
+            balance = space.attrs.get("balance_element")
+            sample = space[elements].isel(
+                candidate=np.unique(np.linspace(0, space.sizes["candidate"] - 1, 257).astype(int))
+            )
+            varying = [e for e in elements if e != balance and float(np.ptp(sample[e].values)) > 0]
+            return varying or elements
+        return self.campaign.features
+
+    def _default_slice(self, choices, requested):
+        if requested is not None:
+            x, y = requested
+            for name, value in (("slice_variables[0]", x), ("slice_variables[1]", y)):
+                if value not in choices:
+                    raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+            return x, y
+        if len(choices) >= 2:
+            return choices[0], choices[-1]
+        return choices[0], choices[0]
+
+    def _refresh_batch(self) -> None:
+        """Rebuild the table from the campaign's pending suggestion."""
+        campaign = self.campaign
+        suggestion = campaign.last_suggestion
+        pending = campaign.pending
+        if suggestion is None or not pending:
+            self.next_batch = None
+        else:
+            keep = [i for i, c in enumerate(suggestion["candidate"].values) if c in set(pending)]
+            self.next_batch = suggestion.isel(candidate=keep)
+        old = {name: box.value for name, box in self.value_inputs.items()}
+        self.value_inputs = {}
+        units = campaign.config["value_units"]
+        unit_text = f" ({units})" if units else ""
+        header = [
+            "candidate",
+            "composition",
+            f"predicted{unit_text}",
+            "acquisition",
+            f"measured{unit_text}",
+        ]
+        cells = [widgets.HTML(f"<b>{html.escape(h)}</b>", layout=_CELL) for h in header]
+        if self.next_batch is not None:
+            batch = self.next_batch
+            elements = campaign.elements
+            for i, name in enumerate(batch["candidate"].values.tolist()):
+                if elements:
+                    composition = " ".join(f"{e}{float(batch[e].values[i]):.4g}" for e in elements)
+                else:
+                    composition = ", ".join(
+                        f"{f} = {float(batch[f].values[i]):.4g}" for f in campaign.features[:4]
+                    )
+                mean = float(batch["predicted_mean"].values[i])
+                sd = float(batch["predicted_sd"].values[i])
+                predicted = (
+                    "random (initial design)"
+                    if not np.isfinite(mean)
+                    else f"{_format_number(mean)} &plusmn; {_format_number(sd, 2)}"
+                )
+                box = widgets.Text(
+                    value=old.get(name, ""),
+                    placeholder="measured value",
+                    layout={"width": "140px"},
+                )
+                self.value_inputs[name] = box
+                cells += [
+                    widgets.HTML(html.escape(str(name)), layout=_CELL),
+                    widgets.HTML(html.escape(composition), layout=_CELL),
+                    widgets.HTML(predicted, layout=_CELL),
+                    widgets.HTML(
+                        _format_number(float(batch["acquisition"].values[i])), layout=_CELL
+                    ),
+                    box,
+                ]
+        self.table.children = cells
+        self.table.layout.grid_template_columns = "auto auto auto auto auto"
+        self.record_button.disabled = not self.value_inputs
+        self.undo_button.disabled = campaign.n_batches == 0
+        best = campaign.best
+        best_text = (
+            "none yet"
+            if best is None
+            else f"{float(best['value']):.4g}{(' ' + units) if units else ''} "
+            f"(candidate {best['candidate'].item()})"
+        )
+        waiting = 0 if self.next_batch is None else self.next_batch.sizes["candidate"]
+        self.status.value = (
+            f"{campaign.n_observations} measurement(s) in {campaign.n_batches} batch(es); "
+            f"best: {html.escape(best_text)}; {waiting} suggestion(s) waiting for a value."
+        )
+
+    def _refresh_figures(self) -> None:
+        history = self.campaign.history
+        if history.sizes["observation"]:
+            _replace_figure(self.best_figure, best_so_far(history))
+            _replace_figure(self.parity_figure, predicted_vs_measured(history))
+        else:
+            _replace_figure(self.best_figure, _placeholder("No measurements yet."))
+            _replace_figure(self.parity_figure, _placeholder("No measurements yet."))
+        self._update_landscape()
+
+    def _update_landscape(self) -> None:
+        x, y = self.slice_x.value, self.slice_y.value
+        if x == y:
+            _replace_figure(
+                self.landscape_figure, _placeholder("Choose two different slice variables.", 380)
+            )
+            return
+        try:
+            landscape = self.campaign.acquisition_landscape(x, y)
+        except ValueError as error:
+            _replace_figure(self.landscape_figure, _placeholder(html.escape(str(error)), 380))
+            return
+        figure = acquisition_slice(landscape, self.campaign.history, self.next_batch)
+        _replace_figure(self.landscape_figure, figure)
