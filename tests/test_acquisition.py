@@ -213,3 +213,16 @@ def test_bad_inputs_raise_clear_errors(toy_problem):
         probability_in_interval(MEANS, SDS, 2.0, 1.0)
     with pytest.raises(ValueError, match="kappa"):
         confidence_bound(MEANS, SDS, kappa=-1.0)
+
+
+def test_knowledge_gradient_is_finite_for_noise_free_repeats_of_observed_points():
+    from mi_workbench.design.surrogates import GaussianProcessSurrogate
+
+    X = np.array([[0.0], [0.25], [0.5], [0.75], [1.0]])
+    gp = GaussianProcessSurrogate(noise_sd=1e-6).fit(X, np.sin(6 * X[:, 0]))
+    candidates = np.vstack([X, np.linspace(0, 1, 41)[:, None]])
+    kg = knowledge_gradient(gp, candidates, noise_sd=0.0)
+    _, sd = gp.predict(candidates)
+    assert np.all(np.isfinite(kg))
+    assert kg.max() <= 3 * sd.max()  # the gain cannot exceed a few posterior sds
+    assert np.all(kg[: len(X)] <= 1e-6)

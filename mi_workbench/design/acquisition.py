@@ -218,7 +218,8 @@ def _expected_max_gain(a: np.ndarray, b: np.ndarray) -> float:
     order = np.lexsort((a, b))  # by slope, then intercept
     a, b = a[order], b[order]
     # among equal slopes keep the largest intercept (the last one after lexsort)
-    keep = np.r_[b[1:] != b[:-1], True]
+    # (slopes equal to round-off count as equal: their breakpoint would overflow)
+    keep = np.r_[np.diff(b) > 1e-12 * max(float(np.abs(b).max()), 1e-300), True]
     a, b = a[keep], b[keep]
     if len(a) == 1:
         return 0.0
@@ -327,8 +328,14 @@ def knowledge_gradient(
         raise ValueError(f"noise_sd must be a finite number, got {noise_sd!r}")
     cov = surrogate.posterior_covariance(X_subset)
     a = _signed(mean, minimize)
-    denom = np.sqrt(np.maximum(np.diag(cov) + noise_var, 1e-300))
-    kg = np.array([_expected_max_gain(a, cov[:, j] / denom[j]) for j in range(len(subset))])
+    variance = np.maximum(np.diag(cov), 0.0) + noise_var
+    # A measurement whose predictive variance vanishes (a noise-free repeat of an observed
+    # point) teaches nothing: its KG is 0. Dividing by a round-off variance would blow up.
+    known = variance <= 1e-12 * max(float(variance.max()), 1e-300)
+    denom = np.sqrt(np.where(known, 1.0, variance))
+    kg = np.array(
+        [0.0 if known[j] else _expected_max_gain(a, cov[:, j] / denom[j]) for j in range(len(a))]
+    )
     out = np.full(m, -np.inf)
     out[subset] = np.maximum(kg, 0.0)
     return out
