@@ -1,5 +1,6 @@
 """Model builders (each returns a ``pm.Model``) and prior specifications."""
 
+from mi_workbench.models.data_swap import set_regression_data
 from mi_workbench.models.priors import FAMILIES, POSITIVE_FAMILIES, REAL_FAMILIES, Prior, as_prior
 from mi_workbench.models.regression import (
     REGRESSION_PRIOR_NAMES,
@@ -26,4 +27,23 @@ __all__ = [
     "posterior_predictive_lines",
     "prior_predictive_lines",
     "regression_priors",
+    "set_regression_data",
+]
+
+from mi_workbench.models.spectroscopy import (  # noqa: E402
+    DEFAULT_EXCITON_PRIORS,
+    DEFAULT_PEAK_PRIORS,
+    exciton_priors,
+    exciton_spectrum_model,
+    peak_model,
+    set_spectrum_data,
+)
+
+__all__ += [
+    "DEFAULT_EXCITON_PRIORS",
+    "DEFAULT_PEAK_PRIORS",
+    "exciton_priors",
+    "exciton_spectrum_model",
+    "peak_model",
+    "set_spectrum_data",
 ]

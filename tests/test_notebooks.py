@@ -1,0 +1,63 @@
+"""Execute every lesson notebook top to bottom, as CI and a seminar participant would.
+
+Each notebook runs in a fresh ``python3`` kernel with ``MI_WORKBENCH_FAST=1`` (fewer draws, same
+cells). A notebook passes when no cell raised, no output is an error, and the whole run took at most
+``MAX_SECONDS``. Run one lesson with ``pytest tests/test_notebooks.py -k 01_descriptors``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+MAX_SECONDS = 120.0
+CELL_TIMEOUT_SECONDS = 110
+KERNEL_NAME = "python3"
+
+
+def _error_outputs(notebook) -> list[str]:
+    """Text of every error output and every stderr stream that reports a traceback."""
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                problems.append(f"cell {index}: {output.get('ename')}: {output.get('evalue')}")
+            elif output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = output.get("text", "")
+                if "Traceback (most recent call last)" in text:
+                    problems.append(f"cell {index}: traceback on stderr:\n{text[-2000:]}")
+    return problems
+
+
+def test_lessons_are_present():
+    assert NOTEBOOKS, f"no lesson notebooks found in {NOTEBOOK_DIR}"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_clean(path, monkeypatch):
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata.get("kernelspec", {}).get("name") == KERNEL_NAME, (
+        f"{path.name} needs kernelspec name {KERNEL_NAME!r} so JupyterLab does not ask for a kernel"
+    )
+    monkeypatch.setenv("MI_WORKBENCH_FAST", "1")  # the kernel inherits the environment
+    client = nbclient.NotebookClient(
+        notebook,
+        kernel_name=KERNEL_NAME,
+        timeout=CELL_TIMEOUT_SECONDS,
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    start = time.perf_counter()
+    client.execute()
+    elapsed = time.perf_counter() - start
+    problems = _error_outputs(notebook)
+    assert not problems, f"{path.name} produced error output:\n" + "\n".join(problems)
+    print(f"{path.name}: executed in {elapsed:.1f} s")
+    assert elapsed <= MAX_SECONDS, f"{path.name} took {elapsed:.1f} s (limit {MAX_SECONDS:.0f} s)"
