@@ -5,6 +5,7 @@ No widget code lives here; :mod:`mi_workbench.widgets` wraps these figures in
 """
 
 from mi_workbench.plots._style import TEMPLATE
+from mi_workbench.plots.model_selection import free_energy_plot
 from mi_workbench.plots.posterior import (
     ess_comparison,
     pair_plot,
@@ -18,6 +19,7 @@ from mi_workbench.plots.priors import prior_densities, prior_predictive
 __all__ = [
     "TEMPLATE",
     "ess_comparison",
+    "free_energy_plot",
     "pair_plot",
     "posterior_marginals",
     "posterior_predictive_band",
@@ -35,3 +37,22 @@ from mi_workbench.plots.design import (  # noqa: E402
 )
 
 __all__ += ["acquisition_slice", "best_so_far", "predicted_vs_measured"]
+
+# Bayesian spectroscopy (Cu2O exciton series)
+from mi_workbench.plots.spectra import (  # noqa: E402
+    gap_rydberg_posteriors,
+    posterior_spectrum_draws,
+    shift_draws,
+    shift_posteriors,
+    spectrum_predictive_band,
+    spectrum_with_model,
+)
+
+__all__ += [
+    "gap_rydberg_posteriors",
+    "posterior_spectrum_draws",
+    "shift_draws",
+    "shift_posteriors",
+    "spectrum_predictive_band",
+    "spectrum_with_model",
+]
