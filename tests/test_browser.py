@@ -1,0 +1,293 @@
+"""Lesson 01 in a real JupyterLab, driven in Debian's headless Chromium through Playwright.
+
+The test starts ``jupyter lab`` on 127.0.0.1 (a free port, a random token) on a temporary copy of
+``notebooks/``, opens lesson 01, runs all cells from the Run menu, waits until every cell has
+finished and the kernel is idle, then moves the first slider of the prior panel with the keyboard
+as a participant would and checks that the prior-density curve on screen changed and that no error
+output appeared. Screenshots are saved to ``tests/artifacts/`` (always ``prior_panel.png``; on
+failure also the whole page); ``docs/images/prior_panel.png`` in the README is a copy of the
+former.
+
+Needs ``/usr/bin/chromium`` (``apt-get install chromium``): without it the test is skipped, except
+under CI (``CI`` set), where it fails. Run it alone with ``pytest tests/test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = REPO / "notebooks"
+NOTEBOOK = "01_descriptors_and_regression.ipynb"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SERVER_START_SECONDS = 120
+RUN_ALL_SECONDS = 600  # compiling and sampling the lesson's models take 60-90 s on 2 cores
+UPDATE_SECONDS = 30
+SLIDER_KEY_PRESSES = 5
+
+# JupyterLab settings for an unattended run: no news or update pop-ups, no autosave, every cell
+# rendered (a windowed notebook may leave cells outside the viewport unrendered).
+LAB_USER_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
+        "windowingMode": "none",
+        "autoStartDefaultKernel": True,
+    },
+}
+SERVER_CONFIG = {
+    "LabApp": {
+        "news_url": None,
+        "check_for_updates_class": "jupyterlab.handlers.announcements.NeverCheckForUpdate",
+        "extension_manager": "readonly",
+    },
+}
+
+# A cell's output that shows an error: a Python exception or a traceback written to stderr.
+ERROR_OUTPUT = (
+    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"], '
+    '.jp-RenderedText[data-mime-type*="error"], '
+    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+    ':has-text("Traceback")'
+)
+# The prior panel: the first output that holds both sliders and plotly figures (lesson 01 shows
+# the PriorPanel before any other panel). Its first figure is the prior-density figure.
+PANEL = ".jp-OutputArea-output:has(.widget-slider):has(.js-plotly-plot)"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set, so the browser test must run)")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory, chromium):
+    """A running ``jupyter lab`` on a copy of the notebooks; yields ``(base_url, token, log)``."""
+    root = tmp_path_factory.mktemp("lab")
+    notebooks = root / "notebooks"
+    shutil.copytree(NOTEBOOK_DIR, notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    settings = root / "user-settings"
+    for name, values in LAB_USER_SETTINGS.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    config = root / "config"
+    config.mkdir()
+    (config / "jupyter_server_config.json").write_text(json.dumps(SERVER_CONFIG))
+
+    port, token = _free_port(), secrets.token_hex(24)
+    env = dict(os.environ)
+    env.update(
+        JUPYTER_CONFIG_DIR=str(config),
+        JUPYTER_RUNTIME_DIR=str(root / "runtime"),
+        JUPYTER_DATA_DIR=str(root / "data"),
+        MI_WORKBENCH_FAST="1",  # the kernel inherits it: fewer draws, same cells
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={notebooks}",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={root / 'workspaces'}",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log_path = root / "jupyter-lab.log"
+    log = log_path.open("w")
+    server = subprocess.Popen(
+        command,
+        cwd=notebooks,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not _answers(f"{base_url}/api/status?token={token}"):
+            if server.poll() is not None:
+                pytest.fail(f"jupyter lab exited with {server.returncode}:\n{log_path.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"jupyter lab did not answer in {SERVER_START_SECONDS} s")
+            time.sleep(0.5)
+        yield base_url, token, log_path
+    finally:
+        if server.poll() is None:
+            request = urllib.request.Request(
+                f"{base_url}/api/shutdown",
+                method="POST",
+                headers={"Authorization": f"token {token}"},
+            )
+            try:  # a clean shutdown also stops the kernels
+                urllib.request.urlopen(request, timeout=10).close()
+                server.wait(timeout=20)
+            except (
+                urllib.error.URLError,
+                ConnectionError,
+                TimeoutError,
+                subprocess.TimeoutExpired,
+            ):
+                server.terminate()
+                try:
+                    server.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
+        log.close()
+
+
+def _curve_paths(panel) -> list[str]:
+    """The SVG path data of every line in the panel's first (prior-density) figure."""
+    figure = panel.locator(".js-plotly-plot").first
+    return figure.locator(".scatterlayer .trace path.js-line").evaluate_all(
+        "paths => paths.map(p => p.getAttribute('d'))"
+    )
+
+
+def _wait_for_idle_kernel(page) -> None:
+    """The status bar names the kernel and shows it idle (so Run All will not ask for one)."""
+    idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"\| Idle"))
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while not idle.count():
+        select = page.locator(".jp-Dialog .jp-mod-accept", has_text="Select")
+        if select.count():  # JupyterLab asked for a kernel: take the notebook's own
+            select.first.click()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no idle kernel after {SERVER_START_SECONDS} s")
+        page.wait_for_timeout(500)
+
+
+def _wait_until_all_cells_ran(page, timeout_s: float) -> None:
+    """Every code cell shows an execution count (none is ``[*]`` or empty); the kernel is idle."""
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+            if (prompts.length === 0) return false;
+            const done = prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            const indicator = '.jp-Notebook-ExecutionIndicator[data-status="busy"]';
+            return done && !document.querySelector(indicator);
+        }""",
+        timeout=timeout_s * 1000,
+        polling=500,
+    )
+
+
+def test_prior_panel_slider_moves_the_curve_in_jupyterlab(lab_server):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    base_url, token, log_path = lab_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        console_errors: list[str] = []
+        page.on("pageerror", lambda exc: console_errors.append(str(exc)))
+        try:
+            page.goto(f"{base_url}/lab/tree/{NOTEBOOK}?token={token}", timeout=120_000)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+            _wait_for_idle_kernel(page)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            _wait_until_all_cells_ran(page, RUN_ALL_SECONDS)
+
+            errors = page.locator(ERROR_OUTPUT)
+            assert errors.count() == 0, f"error output after Run All:\n{errors.first.inner_text()}"
+
+            panel = page.locator(PANEL).first
+            panel.wait_for(timeout=60_000)
+            panel.scroll_into_view_if_needed()
+            panel.locator(".js-plotly-plot .scatterlayer .trace path.js-line").first.wait_for(
+                timeout=60_000
+            )
+            before = _curve_paths(panel)
+            assert before and all(before), "the prior-density figure shows no curve"
+
+            handle = panel.locator(".widget-slider .noUi-handle").filter(visible=True).first
+            start_value = float(handle.get_attribute("aria-valuenow"))
+            handle.focus()
+            for _ in range(SLIDER_KEY_PRESSES):
+                handle.press("ArrowRight")
+            deadline = time.monotonic() + UPDATE_SECONDS
+            after = _curve_paths(panel)
+            while after == before and time.monotonic() < deadline:
+                page.wait_for_timeout(250)
+                after = _curve_paths(panel)
+            page.wait_for_timeout(1000)  # let the last key press arrive before the screenshot
+            panel.screenshot(path=str(ARTIFACTS / "prior_panel.png"))
+
+            assert float(handle.get_attribute("aria-valuenow")) > start_value, (
+                "the slider did not move with the ArrowRight key"
+            )
+            assert after != before, (
+                f"the prior-density curve did not change within {UPDATE_SECONDS} s "
+                "after moving the first slider"
+            )
+            errors = page.locator(ERROR_OUTPUT)
+            assert errors.count() == 0, (
+                f"error output after the slider move:\n{errors.first.inner_text()}"
+            )
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / "browser_failure.png"), full_page=True)
+            (ARTIFACTS / "browser_failure.html").write_text(page.content())
+            shutil.copy(log_path, ARTIFACTS / "jupyter-lab.log")
+            if console_errors:
+                (ARTIFACTS / "browser_console_errors.txt").write_text("\n".join(console_errors))
+            raise
+        finally:
+            browser.close()
