@@ -13,3 +13,8 @@ __all__ = ["PosteriorPanel", "PriorPanel"]
 from mi_workbench.widgets.campaign_panel import CampaignPanel  # noqa: E402
 
 __all__ += ["CampaignPanel"]
+
+# Bayesian spectroscopy (Cu2O exciton series)
+from mi_workbench.widgets.spectrum_panel import SpectrumFitPanel  # noqa: E402
+
+__all__ += ["SpectrumFitPanel"]
