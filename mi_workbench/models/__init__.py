@@ -12,25 +12,7 @@ from mi_workbench.models.regression import (
     prior_predictive_lines,
     regression_priors,
 )
-
-__all__ = [
-    "FAMILIES",
-    "POSITIVE_FAMILIES",
-    "REAL_FAMILIES",
-    "REGRESSION_PRIOR_NAMES",
-    "Prior",
-    "Standardization",
-    "as_prior",
-    "bayesian_linear_regression",
-    "default_regression_priors",
-    "grid_design",
-    "posterior_predictive_lines",
-    "prior_predictive_lines",
-    "regression_priors",
-    "set_regression_data",
-]
-
-from mi_workbench.models.spectroscopy import (  # noqa: E402
+from mi_workbench.models.spectroscopy import (
     DEFAULT_EXCITON_PRIORS,
     DEFAULT_PEAK_PRIORS,
     exciton_priors,
@@ -39,11 +21,25 @@ from mi_workbench.models.spectroscopy import (  # noqa: E402
     set_spectrum_data,
 )
 
-__all__ += [
+__all__ = [
     "DEFAULT_EXCITON_PRIORS",
     "DEFAULT_PEAK_PRIORS",
+    "FAMILIES",
+    "POSITIVE_FAMILIES",
+    "Prior",
+    "REAL_FAMILIES",
+    "REGRESSION_PRIOR_NAMES",
+    "Standardization",
+    "as_prior",
+    "bayesian_linear_regression",
+    "default_regression_priors",
     "exciton_priors",
     "exciton_spectrum_model",
+    "grid_design",
     "peak_model",
+    "posterior_predictive_lines",
+    "prior_predictive_lines",
+    "regression_priors",
+    "set_regression_data",
     "set_spectrum_data",
 ]

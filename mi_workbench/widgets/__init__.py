@@ -4,17 +4,14 @@ Each panel owns its controls and state, displays itself in a notebook, and expos
 as attributes for the next cell (``prior_panel.priors``, ``posterior_panel.idata``).
 """
 
+from mi_workbench.widgets.campaign_panel import CampaignPanel
 from mi_workbench.widgets.posterior_panel import PosteriorPanel
 from mi_workbench.widgets.prior_panel import PriorPanel
+from mi_workbench.widgets.spectrum_panel import SpectrumFitPanel
 
-__all__ = ["PosteriorPanel", "PriorPanel"]
-
-# adaptive-design campaigns
-from mi_workbench.widgets.campaign_panel import CampaignPanel  # noqa: E402
-
-__all__ += ["CampaignPanel"]
-
-# Bayesian spectroscopy (Cu2O exciton series)
-from mi_workbench.widgets.spectrum_panel import SpectrumFitPanel  # noqa: E402
-
-__all__ += ["SpectrumFitPanel"]
+__all__ = [
+    "CampaignPanel",
+    "PosteriorPanel",
+    "PriorPanel",
+    "SpectrumFitPanel",
+]
