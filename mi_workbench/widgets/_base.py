@@ -1,8 +1,11 @@
-"""Pieces shared by the panels: display in a notebook, the message line, parameter units."""
+"""Pieces shared by the panels: display in a notebook, the message line, the sampling controls,
+parameter units."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from typing import TypeVar
 
 import ipywidgets as widgets
 
@@ -40,6 +43,63 @@ class Panel:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+_Result = TypeVar("_Result")
+
+
+class SamplingPanel(Panel):
+    """A panel with a "Sample posterior" button, a progress bar, a status and diagnostics line.
+
+    Subclasses call :meth:`_build_sampling_controls` in their constructor and run their sampling
+    through :meth:`_run_sampling`, which disables the button while it runs, reports progress,
+    and shows any error in the panel while the previous results stay in place.
+    """
+
+    def _build_sampling_controls(self) -> None:
+        self._running = False
+        self.sample_button = widgets.Button(
+            description="Sample posterior",
+            button_style="primary",
+            icon="play",
+            tooltip="Draw from the posterior with NUTS (the first run compiles the model)",
+            layout={"width": "180px"},
+        )
+        self.sample_button.on_click(lambda _button: self.sample())
+        self.progress = widgets.FloatProgress(
+            value=0.0, min=0.0, max=1.0, description="progress", layout={"width": "320px"}
+        )
+        self.status = widgets.HTML(value="")
+        self.diagnostics_html = widgets.HTML(value="")
+
+    def sample(self):  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def _set_progress(self, fraction: float) -> None:
+        self.progress.value = float(min(max(fraction, 0.0), 1.0))
+
+    def _run_sampling(self, work: Callable[[], _Result]) -> _Result | None:
+        """Run ``work()`` with the button disabled; ``None`` (and a message) if it raised."""
+        if self._running:
+            return None
+        self._running = True
+        self.sample_button.disabled = True
+        self.progress.value = 0.0
+        self.progress.bar_style = ""
+        self._show_info("Sampling ... (the first run with new priors compiles the model)")
+        try:
+            outcome = work()
+        except Exception as error:  # shown to the user; the previous results stay in place
+            self.progress.bar_style = "danger"
+            self._show_error(f"Sampling failed: {error}")
+            return None
+        finally:
+            self.sample_button.disabled = False
+            self._running = False
+        self.progress.value = 1.0
+        self.progress.bar_style = "success"
+        self._clear_message()
+        return outcome
 
 
 def parameter_units(data: RegressionData) -> dict[str, str]:

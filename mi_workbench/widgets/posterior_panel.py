@@ -36,7 +36,7 @@ from mi_workbench.plots import (
     trace_plot,
 )
 from mi_workbench.plots._style import TEMPLATE, axis_label
-from mi_workbench.widgets._base import Panel, parameter_units
+from mi_workbench.widgets._base import SamplingPanel, parameter_units
 from mi_workbench.widgets.prior_panel import PriorPanel
 
 #: The views the panel can show.
@@ -67,7 +67,7 @@ def _placeholder() -> go.Figure:
     return fig
 
 
-class PosteriorPanel(Panel):
+class PosteriorPanel(SamplingPanel):
     """Sample and inspect the posterior of a Bayesian linear regression on a user's table.
 
     Parameters
@@ -154,23 +154,10 @@ class PosteriorPanel(Panel):
         self._models: OrderedDict = OrderedDict()
         self._sampled_priors: dict[str, Prior] | None = None
         self._figures: dict[str, go.Figure] = {}
-        self._running = False
 
-        self.sample_button = widgets.Button(
-            description="Sample posterior",
-            button_style="primary",
-            icon="play",
-            tooltip="Draw from the posterior with NUTS (the first run compiles the model)",
-            layout={"width": "180px"},
-        )
-        self.sample_button.on_click(lambda _button: self.sample())
-        self.progress = widgets.FloatProgress(
-            value=0.0, min=0.0, max=1.0, description="progress", layout={"width": "320px"}
-        )
+        self._build_sampling_controls()
         self.view_selector = widgets.ToggleButtons(options=list(VIEWS), value="marginals")
         self.view_selector.observe(self._on_view, names="value")
-        self.status = widgets.HTML(value="")
-        self.diagnostics_html = widgets.HTML(value="")
         self._figure = go.FigureWidget(_placeholder())
         self._figure_box = widgets.VBox([self._figure], layout={"width": "100%"})
         self.widget = widgets.VBox(
@@ -203,14 +190,8 @@ class PosteriorPanel(Panel):
         Returns the new ``idata``, or ``None`` if sampling failed (the error is then shown in
         ``.message`` and the previous result stays).
         """
-        if self._running:
-            return None
-        self._running = True
-        self.sample_button.disabled = True
-        self.progress.value = 0.0
-        self.progress.bar_style = ""
-        self._show_info("Sampling ... (the first run with new priors compiles the model)")
-        try:
+
+        def work():
             priors = self.priors
             model = self._model_for(priors)
             idata = fit(
@@ -221,24 +202,18 @@ class PosteriorPanel(Panel):
                 random_seed=self.random_seed,
                 on_progress=self._set_progress,
             )
-            diagnostics = diagnose(idata, list(VAR_NAMES))
-        except Exception as error:  # shown to the user; the previous result stays in place
-            self.progress.bar_style = "danger"
-            self._show_error(f"Sampling failed: {error}")
+            return priors, model, idata, diagnose(idata, list(VAR_NAMES))
+
+        outcome = self._run_sampling(work)
+        if outcome is None:
             return None
-        finally:
-            self.sample_button.disabled = False
-            self._running = False
-        self.model, self.idata, self.diagnostics = model, idata, diagnostics
+        priors, self.model, self.idata, self.diagnostics = outcome
         self._sampled_priors = priors
         self._figures = {}
-        self.progress.value = 1.0
-        self.progress.bar_style = "success"
-        self._clear_message()
         self._show_status()
         self._show_diagnostics()
         self._show_view()
-        return idata
+        return self.idata
 
     # ------------------------------------------------------------------ internals
     def _model_for(self, priors: dict[str, Prior]):
@@ -257,9 +232,6 @@ class PosteriorPanel(Panel):
         while len(self._models) > _MAX_CACHED_MODELS:
             self._models.popitem(last=False)
         return model
-
-    def _set_progress(self, fraction: float) -> None:
-        self.progress.value = float(min(max(fraction, 0.0), 1.0))
 
     def _on_priors_changed(self, priors: dict[str, Prior]) -> None:
         if self.idata is not None:

@@ -31,7 +31,7 @@ from mi_workbench.plots.spectra import (
     spectrum_predictive_band,
     spectrum_with_model,
 )
-from mi_workbench.widgets._base import Panel
+from mi_workbench.widgets._base import SamplingPanel
 
 #: Hand-fit sliders: parameter -> (label, unit shown, factor slider value -> eV-based value,
 #: min, max, step, readout format). Eg is in eV with 0.1 meV steps; energies else in meV.
@@ -104,7 +104,7 @@ def _format(value: float) -> str:
     return f"{value:.6g}"
 
 
-class SpectrumFitPanel(Panel):
+class SpectrumFitPanel(SamplingPanel):
     """Hand fit and Bayesian fit of Cu2O exciton absorption spectra, for one or two data sets.
 
     Parameters
@@ -204,7 +204,6 @@ class SpectrumFitPanel(Panel):
         self.model = None
         self._models: OrderedDict = OrderedDict()
         self._sampled_priors: dict | None = None
-        self._running = False
         self._syncing = 0
         self.predictive_figure: go.FigureWidget | None = None
         self.posterior_figure: go.FigureWidget | None = None
@@ -231,19 +230,7 @@ class SpectrumFitPanel(Panel):
         )
 
         self._build_prior_controls()
-        self.sample_button = widgets.Button(
-            description="Sample posterior",
-            button_style="primary",
-            icon="play",
-            tooltip="Draw from the posterior with NUTS (the first run compiles the model)",
-            layout={"width": "180px"},
-        )
-        self.sample_button.on_click(lambda _button: self.sample())
-        self.progress = widgets.FloatProgress(
-            value=0.0, min=0.0, max=1.0, description="progress", layout={"width": "320px"}
-        )
-        self.status = widgets.HTML(value="")
-        self.diagnostics_html = widgets.HTML(value="")
+        self._build_sampling_controls()
         self._results_box = widgets.VBox([], layout={"width": "100%"})
         names = list(SLIDER_SPECS)
         columns = [names[:4], names[4:]]
@@ -345,15 +332,9 @@ class SpectrumFitPanel(Panel):
         Returns the new ``idata`` (of the first data set), or ``None`` if sampling failed (the
         error is shown in ``.message`` and the previous results stay).
         """
-        if self._running:
-            return None
-        self._running = True
-        self.sample_button.disabled = True
-        self.progress.value = 0.0
-        self.progress.bar_style = ""
-        self._show_info("Sampling ... (the first run with new priors compiles the model)")
         n_sets = len(self._datasets)
-        try:
+
+        def work():
             priors = self.priors
             results = []
             for i, data in enumerate(self._datasets):
@@ -366,26 +347,21 @@ class SpectrumFitPanel(Panel):
                         tune=self.tune,
                         chains=self.chains,
                         random_seed=self.random_seed,
-                        on_progress=functools.partial(self._set_progress, i, n_sets),
+                        on_progress=functools.partial(self._set_set_progress, i, n_sets),
                     )
                 )
-            diagnostics = [diagnose(idata, list(DIAGNOSED)) for idata in results]
-        except Exception as error:  # shown to the user; the previous results stay in place
-            self.progress.bar_style = "danger"
-            self._show_error(f"Sampling failed: {error}")
+            return priors, results, [diagnose(idata, list(DIAGNOSED)) for idata in results]
+
+        outcome = self._run_sampling(work)
+        if outcome is None:
             return None
-        finally:
-            self.sample_button.disabled = False
-            self._running = False
+        priors, results, diagnostics = outcome
         self.model = self._model_for(priors, 0)
         set_spectrum_data(self.model, self._datasets[0])
         self.idata, self.diagnostics = results[0], diagnostics[0]
         if n_sets > 1:
             self.idata_second, self.diagnostics_second = results[1], diagnostics[1]
         self._sampled_priors = priors
-        self.progress.value = 1.0
-        self.progress.bar_style = "success"
-        self._clear_message()
         self._show_status()
         self._show_diagnostics()
         self._show_results()
@@ -512,9 +488,9 @@ class SpectrumFitPanel(Panel):
             self._models.popitem(last=False)
         return model
 
-    def _set_progress(self, index: int, n_sets: int, fraction: float) -> None:
-        total = (index + float(min(max(fraction, 0.0), 1.0))) / n_sets
-        self.progress.value = total
+    def _set_set_progress(self, index: int, n_sets: int, fraction: float) -> None:
+        """Progress of data set ``index`` of ``n_sets``, as a fraction of the whole run."""
+        self._set_progress((index + float(min(max(fraction, 0.0), 1.0))) / n_sets)
 
     def _show_status(self) -> None:
         if self._sampled_priors is None:
