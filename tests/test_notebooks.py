@@ -1,8 +1,10 @@
 """Execute every lesson notebook top to bottom, as CI and a seminar participant would.
 
 Each notebook runs in a fresh ``python3`` kernel with ``MI_WORKBENCH_FAST=1`` (fewer draws, same
-cells). A notebook passes when no cell raised, no output is an error, and the whole run took at most
-``MAX_SECONDS``. Run one lesson with ``pytest tests/test_notebooks.py -k 01_descriptors``.
+cells). A notebook passes when no cell raised, no output is an error, the whole run took at most
+``MAX_SECONDS`` and the kernel's peak memory stayed under ``MAX_PEAK_MB`` (Binder gives about 2 GB).
+Each run's time and peak memory are appended to ``tests/artifacts/notebook_runs.csv``.
+Run one lesson with ``pytest tests/test_notebooks.py -k 01_descriptors``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,16 @@ nbclient = pytest.importorskip("nbclient")
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 MAX_SECONDS = 120.0
+MAX_PEAK_MB = 2048.0
 CELL_TIMEOUT_SECONDS = 110
 KERNEL_NAME = "python3"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+_PEAK_MARKER = "MI_WORKBENCH_PEAK_RSS_MB="
+# Appended to the in-memory copy only (never saved): the kernel reports its own peak memory.
+_PEAK_CELL = (
+    "import resource as _resource\n"
+    f"print('{_PEAK_MARKER}' + str(_resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024))"
+)
 
 
 def _error_outputs(notebook) -> list[str]:
@@ -54,10 +64,24 @@ def test_notebook_runs_clean(path, monkeypatch):
         timeout=CELL_TIMEOUT_SECONDS,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
+    notebook.cells.append(nbformat.v4.new_code_cell(_PEAK_CELL))
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
     problems = _error_outputs(notebook)
     assert not problems, f"{path.name} produced error output:\n" + "\n".join(problems)
-    print(f"{path.name}: executed in {elapsed:.1f} s")
+    peak_mb = _peak_rss_mb(notebook.cells[-1])
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "notebook_runs.csv", "a", encoding="utf-8") as log:
+        log.write(f"{path.name},{elapsed:.1f},{peak_mb:.0f}\n")
+    print(f"{path.name}: executed in {elapsed:.1f} s, kernel peak memory {peak_mb:.0f} MB")
     assert elapsed <= MAX_SECONDS, f"{path.name} took {elapsed:.1f} s (limit {MAX_SECONDS:.0f} s)"
+    assert peak_mb <= MAX_PEAK_MB, f"{path.name} peaked at {peak_mb:.0f} MB (limit {MAX_PEAK_MB})"
+
+
+def _peak_rss_mb(cell) -> float:
+    for output in cell.get("outputs", []):
+        for line in output.get("text", "").splitlines():
+            if line.startswith(_PEAK_MARKER):
+                return float(line[len(_PEAK_MARKER) :])
+    raise AssertionError(f"the kernel did not report its peak memory: {cell.get('outputs')}")
