@@ -170,3 +170,23 @@ def test_design_figures_from_a_history(space):
         acquisition_slice(landscape, variable="nope")
     with pytest.raises(TypeError, match="history must be an xarray.Dataset"):
         best_so_far({"value": [1.0]})
+
+
+def test_acquisition_slice_sends_no_nan_to_the_browser():
+    """NaN is not valid JSON: empty cells of the slice must travel as null (None)."""
+    import json
+
+    import xarray as xr
+
+    landscape = xr.Dataset(
+        {
+            "Cu": ("candidate", [0.0, 1.0, 0.0]),
+            "Pd": ("candidate", [0.0, 0.0, 1.0]),
+            "acquisition": ("candidate", [0.1, 0.2, 0.3]),
+        },
+        attrs={"x": "Cu", "y": "Pd"},
+    )
+    fig = acquisition_slice(landscape)
+    z = fig.data[0].z
+    assert z[1][1] is None  # the (Cu=1, Pd=1) corner has no candidate
+    json.dumps(fig.to_plotly_json()["data"][0]["z"], allow_nan=False)

@@ -250,7 +250,8 @@ def acquisition_slice(
             go.Heatmap(
                 x=xs,
                 y=ys,
-                z=grid,
+                # empty cells as None: gaps for plotly, and valid JSON for the widget messages
+                z=np.where(np.isnan(grid), None, grid).tolist(),
                 colorscale="Viridis",
                 colorbar={"title": variable.replace("_", " ")},
                 hoverongaps=False,
