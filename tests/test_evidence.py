@@ -51,11 +51,22 @@ def test_smc_matches_analytic_evidence(conjugate):
     assert result.idata is not None and "posterior" in result.idata.children
 
 
-@pytest.mark.parametrize("estimator", ["stepping_stone", "thermodynamic"])
-def test_exchange_matches_analytic_evidence(conjugate, estimator):
+@pytest.mark.parametrize(
+    ("estimator", "moves"),
+    [
+        ("stepping_stone", "componentwise"),
+        ("thermodynamic", "componentwise"),
+        ("stepping_stone", "joint"),
+    ],
+)
+def test_exchange_matches_analytic_evidence(conjugate, estimator, moves):
     model, exact = conjugate
-    result = evidence(model, "exchange", estimator=estimator, draws=3000, chains=4, random_seed=1)
+    draws = 1500 if moves == "componentwise" else 3000
+    result = evidence(
+        model, "exchange", estimator=estimator, moves=moves, draws=draws, chains=4, random_seed=1
+    )
     assert abs(result.log_evidence - exact) < TOLERANCE_NATS
+    assert result.details["moves"] == moves
     assert 0 < result.stderr < TOLERANCE_NATS
     assert not result.warnings
     details = result.details
@@ -139,6 +150,25 @@ def test_select_model_prefers_the_true_number_of_coefficients(method):
     assert table.attrs["method"] == method
 
 
+def test_warm_up_adapts_the_ladder_to_equal_swap_rates(conjugate):
+    """The default ladder starts geometric and moves its temperatures to equalise swap rates."""
+    model, _ = conjugate
+    result = evidence(model, "exchange", n_temperatures=12, draws=600, chains=2, random_seed=0)
+    betas = result.details["betas"]
+    assert betas[0] == 0.0 and betas[-1] == 1.0 and np.all(np.diff(betas) > 0)
+    assert not np.allclose(betas, temperature_ladder(12, 1e-6))
+    rates = result.details["swap_rates"]
+    assert rates.max() - rates.min() < 0.35
+
+    # The barrier rule itself: all rejection in the last pair pulls temperatures there.
+    from mi_workbench.inference.evidence import _adapted_ladder
+
+    old = temperature_ladder(6, 1e-4)
+    new = _adapted_ladder(old, np.array([0.0, 0.0, 0.0, 0.0, 0.9]))
+    assert new[0] == 0.0 and new[-1] == 1.0 and np.all(np.diff(new) > 0)
+    assert np.sum(new > old[-2]) >= 3
+
+
 def test_ladder_is_geometric():
     betas = temperature_ladder(5, 1e-3)
     assert betas[0] == 0.0 and betas[-1] == 1.0
@@ -160,6 +190,8 @@ def test_bad_input_gives_clear_errors(conjugate):
         evidence(model, "nested")
     with pytest.raises(ValueError, match="n_temperatures must be >= 2, got 1"):
         evidence(model, "exchange", n_temperatures=1)
+    with pytest.raises(ValueError, match=r"moves must be one of \['componentwise', 'joint'\]"):
+        evidence(model, "exchange", moves="gibbs")
     with pytest.raises(ValueError, match="beta_min must be < 1"):
         evidence(model, "exchange", beta_min=1.5)
     with pytest.raises(ValueError, match="chains must be >= 1"):

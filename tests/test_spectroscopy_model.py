@@ -149,6 +149,44 @@ def test_peak_model_structure(shape):
     assert ("gamma" in model.named_vars) == (shape == "voigt")
 
 
+def test_peak_model_unordered_positions():
+    """i.i.d. uniform positions: the ordered prior is the same prior restricted and times K!."""
+    import pymc as pm
+
+    ds = synthetic_peak_spectrum(3)
+    ordered = peak_model(ds, 3)
+    unordered = peak_model(ds, 3, ordered_positions=False)
+    assert "position_rel" in unordered.named_vars and "position_gaps" not in unordered.named_vars
+    assert "gap" not in unordered.coords and "gap" in ordered.coords
+    draws = pm.draw(unordered["position"], draws=2000, random_seed=0)
+    low, high = float(ds["energy"][0]), float(ds["energy"][-1])
+    assert np.all((draws > low) & (draws < high))
+    assert np.mean(np.diff(draws, axis=1) > 0) == pytest.approx(0.5, abs=0.05)  # not sorted
+    # Prior density of the positions (without Jacobians): K! on the ordered region, 1 on the cube.
+    gaps = ordered.compile_logp(vars=[ordered["position_gaps"]], jacobian=False)
+    cube = unordered.compile_logp(vars=[unordered["position_rel"]], jacobian=False)
+    assert gaps(ordered.initial_point()) == pytest.approx(np.log(6.0))
+    assert cube(unordered.initial_point()) == pytest.approx(0.0)
+    with pytest.raises(TypeError, match="ordered_positions must be True or False"):
+        peak_model(ds, 3, ordered_positions="no")
+
+
+def test_unordered_and_ordered_peak_models_have_the_same_evidence():
+    """The likelihood is symmetric in the peak labels, so both priors give the same evidence."""
+    from mi_workbench.inference import evidence
+
+    energy = np.linspace(1.8, 2.6, 60)
+    ds = synthetic_peak_spectrum(2, "gaussian", 10.0, random_seed=3, energy_ev=energy)
+    settings = {"draws": 800, "chains": 4, "n_temperatures": 24, "random_seed": 0}
+    results = [
+        evidence(peak_model(ds, 2, "gaussian", ordered_positions=flag), "exchange", **settings)
+        for flag in (True, False)
+    ]
+    first, second = (r.log_evidence for r in results)
+    # A wrong normalisation of either prior would differ by log 2! = 0.69 nats.
+    assert abs(first - second) < 0.5, [r.summary_text() for r in results]
+
+
 def _inside_hdi(idata, truth):
     import arviz as az
 

@@ -14,9 +14,15 @@ through the tempered distributions ``p_beta(theta) ~ p(y | theta)^beta p(theta)`
 ``method="exchange"``
     Exchange Monte Carlo (replica exchange, parallel tempering) in NumPy, as used for Bayesian
     spectral deconvolution by Nagata, Sugita and Okada, Neural Networks 28, 82 (2012): one
-    Metropolis chain (replica) per inverse temperature on a geometric ladder, neighbouring replicas
-    swap their states, and log Z is summed over the ladder by the stepping-stone estimator
-    (Xie et al., Syst. Biol. 60, 150, 2011) or by thermodynamic integration.
+    Metropolis chain (replica) per inverse temperature, neighbouring replicas swap their states,
+    and log Z is summed over the ladder by the stepping-stone estimator (Xie et al., Syst. Biol.
+    60, 150, 2011) or by thermodynamic integration. By default each replica updates one
+    parameter at a time (component-wise Metropolis, step size per parameter and temperature
+    adapted during warm-up) and the ladder, geometric at the start, is re-spaced during warm-up
+    so that all neighbours swap equally often: temperatures gather where the tempered posterior
+    changes quickly, e.g. where a peak locks onto the data. For models with K exchangeable
+    components (peaks), give the components i.i.d. priors rather than ordered ones: the evidence
+    is the same, and one-coordinate moves then shift one peak without moving the others.
 
 Both estimators start at prior draws inside the support of the model's transforms (draws that
 violate, e.g., an ``ordered`` transform are rejected), so a prior restricted to ordered peak
@@ -46,6 +52,10 @@ from mi_workbench.inference.metropolis import TARGET_ACCEPTANCE
 
 EVIDENCE_METHODS = ("smc", "exchange")
 EXCHANGE_ESTIMATORS = ("stepping_stone", "thermodynamic")
+EXCHANGE_MOVES = ("componentwise", "joint")
+
+#: Target acceptance of the one-coordinate Metropolis moves (optimal for one dimension).
+COMPONENT_ACCEPTANCE = 0.44
 
 #: Swap acceptance below this between two neighbouring temperatures means the ladder is too coarse.
 MIN_SWAP_RATE = 0.05
@@ -74,8 +84,8 @@ class EvidenceResult:
         Wall time of the sampling in seconds (compilation excluded).
     details : dict
         Method-specific information: for ``"exchange"`` the inverse temperatures ``betas``, the
-        Metropolis ``acceptance_rates`` per temperature, the ``swap_rates`` between neighbours and
-        the ``estimator``; for ``"smc"`` the number of ``stages`` per chain.
+        Metropolis ``acceptance_rates`` per temperature, the ``swap_rates`` between neighbours,
+        the ``estimator`` and the ``moves``; for ``"smc"`` the number of ``stages`` per chain.
     warnings : list of str
         Plain-language warnings about the reliability of the estimate (empty when none).
     idata : xarray.DataTree or None
@@ -346,67 +356,160 @@ def _tempered_difference(betas: np.ndarray, new: np.ndarray, old: np.ndarray) ->
     return np.where(betas == 0, 0.0, diff)
 
 
-def _exchange_sampler(density, betas, chains, tune, draws, rng):
-    """Run ``chains`` independent replica-exchange runs in lock-step (vectorised over replicas)."""
+def _adapted_ladder(betas: np.ndarray, rejection: np.ndarray) -> np.ndarray:
+    """A ladder with the same number of temperatures and equal swap rejection between neighbours.
+
+    The swap rejection rates ``rejection`` (one per neighbouring pair) of a warm-up add up to the
+    communication barrier ``Lambda(beta)``; the new temperatures sit at equal steps of
+    ``Lambda``, interpolated in ``log beta`` (Syed et al., J. R. Stat. Soc. B 84, 321, 2022).
+    Temperatures move to where the tempered distributions change fast (e.g. where a peak
+    locks in) and away from where neighbours swap almost always.
+    """
+    if betas.size <= 2:
+        return betas
+    log_betas = np.log(betas[1:])
+    below = log_betas[0] - (log_betas[1] - log_betas[0] if log_betas.size > 1 else 1.0)
+    coordinate = np.concatenate([[below], log_betas])  # beta = 0 one geometric step below
+    barrier = np.concatenate([[0.0], np.cumsum(np.clip(rejection, 0.0, 1.0) + 1e-3)])
+    targets = np.linspace(0.0, barrier[-1], betas.size)
+    new = np.exp(np.interp(targets, barrier, coordinate))
+    new[0], new[-1] = 0.0, 1.0
+    return new
+
+
+def _swap_round(betas, x, lp, ll, parity, rng):
+    """Propose swaps between neighbours (0,1), (2,3), ... (parity 0) or (1,2), ... (parity 1).
+
+    Alternating the parity deterministically is the non-reversible scheme of Syed et al.
+    (J. R. Stat. Soc. B 84, 321, 2022): states travel through the ladder in O(n_temperatures)
+    rounds rather than O(n_temperatures^2). Arrays are changed in place; returns the lower
+    indices of the pairs and which pairs swapped (chains x pairs).
+    """
+    chains = x.shape[0]
+    lower = np.arange(parity, betas.size - 1, 2)
+    upper = lower + 1
+    with np.errstate(invalid="ignore"):
+        log_swap = (betas[upper] - betas[lower]) * (ll[:, lower] - ll[:, upper])
+    log_swap = np.where(np.isnan(log_swap), -np.inf, log_swap)
+    swap = np.log(rng.uniform(size=log_swap.shape)) < log_swap
+    src_lower = np.where(swap, upper, lower)
+    src_upper = np.where(swap, lower, upper)
+    chain_index = np.arange(chains)[:, None]
+    for array in (x, lp, ll):
+        low, up = array[chain_index, src_lower].copy(), array[chain_index, src_upper].copy()
+        array[chain_index, lower], array[chain_index, upper] = low, up
+    return lower, swap
+
+
+def _exchange_sampler(
+    density, betas, chains, tune, draws, rng, moves="componentwise", adapt_ladder=True
+):
+    """Run ``chains`` independent replica-exchange runs in lock-step (vectorised over replicas).
+
+    ``moves="componentwise"``: every sweep updates one coordinate at a time (Metropolis within
+    Gibbs, as in Nagata, Sugita and Okada 2012) in all replicas at once, with a step size per
+    replica and coordinate adapted during warm-up towards 44% acceptance, and a round of swaps
+    after each coordinate. ``moves="joint"``: one random-walk move of all coordinates per sweep
+    with each replica's warm-up covariance, and one round of swaps.
+
+    Returns the log-likelihood draws (draws x chains x temperatures), the acceptance rates
+    (chains x temperatures), the swap rates between neighbours and the final states.
+    """
     n_temps, d = betas.size, density.n_parameters
+    betas = np.array(betas, dtype=float)  # adapted in place during the warm-up
     beta_grid = np.broadcast_to(betas, (chains, n_temps))
     prior_draws = density.sample_prior(chains * n_temps + 200, rng)
     x = prior_draws[: chains * n_temps].reshape(chains, n_temps, d)
-    prior_cov = np.atleast_2d(np.cov(prior_draws[chains * n_temps :].T))
-    prior_cov += 1e-10 * np.eye(d) * max(np.trace(prior_cov) / d, 1.0)
-    chol = np.broadcast_to(np.linalg.cholesky(prior_cov), (chains, n_temps, d, d)).copy()
-    log_size = np.full((chains, n_temps), np.log(2.38**2 / d))
-
     lp, ll = (v.reshape(chains, n_temps) for v in density.batch(x.reshape(-1, d)))
-    history = np.empty((tune, chains, n_temps, d))
     like_draws = np.empty((draws, chains, n_temps))
     accepted = np.zeros((chains, n_temps))
     swaps_tried = np.zeros(n_temps - 1)
     swaps_done = np.zeros(n_temps - 1)
-    chain_index = np.arange(chains)[:, None]
+    swaps_window = np.zeros((2, n_temps - 1))  # swaps done and tried since the last ladder update
+    n_rounds = 0
 
-    for i in range(tune + draws):
-        # Metropolis move in every replica at once.
-        step = np.einsum("ckij,ckj->cki", chol, rng.standard_normal((chains, n_temps, d)))
-        proposal = x + np.exp(0.5 * log_size)[..., None] * step
-        lp_new, ll_new = density.batch(proposal.reshape(-1, d))
-        lp_new, ll_new = lp_new.reshape(chains, n_temps), ll_new.reshape(chains, n_temps)
+    def metropolis_step(proposal):
+        """Accept or reject ``proposal`` in every replica; returns the acceptance mask."""
+        nonlocal x, lp, ll
+        lp_new, ll_new = (
+            v.reshape(chains, n_temps) for v in density.batch(proposal.reshape(-1, d))
+        )
         log_ratio = (lp_new - lp) + _tempered_difference(beta_grid, ll_new, ll)
         log_ratio = np.where(np.isfinite(lp_new) & ~np.isnan(log_ratio), log_ratio, -np.inf)
         accept = np.log(rng.uniform(size=(chains, n_temps))) < log_ratio
         x = np.where(accept[..., None], proposal, x)
         lp, ll = np.where(accept, lp_new, lp), np.where(accept, ll_new, ll)
+        return accept
 
-        # Swap states between neighbours: pairs (0,1), (2,3), ... then (1,2), (3,4), ...
-        lower = np.arange(i % 2, n_temps - 1, 2)
-        upper = lower + 1
-        with np.errstate(invalid="ignore"):
-            log_swap = (betas[upper] - betas[lower]) * (ll[:, lower] - ll[:, upper])
-        log_swap = np.where(np.isnan(log_swap), -np.inf, log_swap)
-        swap = np.log(rng.uniform(size=log_swap.shape)) < log_swap
-        src_lower = np.where(swap, upper, lower)
-        src_upper = np.where(swap, lower, upper)
-        for array in (x, lp, ll):
-            low, up = array[chain_index, src_lower].copy(), array[chain_index, src_upper].copy()
-            array[chain_index, lower], array[chain_index, upper] = low, up
+    def swap_step(counting):
+        nonlocal n_rounds
+        lower, swap = _swap_round(betas, x, lp, ll, n_rounds % 2, rng)
+        n_rounds += 1
+        swaps_window[0][lower] += swap.sum(axis=0)
+        swaps_window[1][lower] += chains
+        if counting:
+            swaps_tried[lower] += chains
+            swaps_done[lower] += swap.sum(axis=0)
 
-        if i < tune:
-            history[i] = x
-            # Robbins-Monro step of each replica's proposal size towards the target acceptance.
-            log_size += (accept - TARGET_ACCEPTANCE) / np.sqrt(i + 1.0)
-            if i >= 200 and i % 100 == 0:  # each replica's covariance over its recent warm-up
-                recent = history[i // 2 : i + 1]
-                centred = recent - recent.mean(axis=0)
-                cov = np.einsum("mcki,mckj->ckij", centred, centred) / (recent.shape[0] - 1)
-                jitter = 1e-10 * np.maximum(np.trace(cov, axis1=2, axis2=3) / d, 1e-12)
-                chol = np.linalg.cholesky(cov + jitter[..., None, None] * np.eye(d))
-        else:
-            accepted += accept
-            swaps_tried += np.bincount(lower, minlength=n_temps - 1)[: n_temps - 1] * chains
-            swaps_done += np.bincount(lower, weights=swap.sum(axis=0), minlength=n_temps - 1)
-            like_draws[i - tune] = ll
+    prior_sd = np.std(prior_draws[chains * n_temps :], axis=0)
+    prior_sd = np.where(prior_sd > 0, prior_sd, 1.0)
+    if moves == "componentwise":
+        # Start each temperature's steps between the prior scale (beta = 0) and a guess of the
+        # posterior scale ~ prior / sqrt(beta n); the warm-up adapts them.
+        shrink = np.sqrt(1.0 + betas * max(density.n_observations, 1))
+        log_step = np.log(0.5 * prior_sd[None, None, :] / shrink[None, :, None])
+        log_step = np.broadcast_to(log_step, (chains, n_temps, d)).copy()
+        ladder_updates = {tune // 4, tune // 2, (3 * tune) // 4} - {0} if adapt_ladder else set()
+        for i in range(tune + draws):
+            if i in ladder_updates:
+                rejection = 1.0 - swaps_window[0] / np.maximum(swaps_window[1], 1)
+                new_betas = _adapted_ladder(betas, rejection)
+                # Carry each temperature's step sizes over to the new ladder (in log beta).
+                old_u = np.log(np.maximum(betas, betas[1] * 1e-3))
+                new_u = np.log(np.maximum(new_betas, new_betas[1] * 1e-3))
+                for c in range(chains):
+                    for k in range(d):
+                        log_step[c, :, k] = np.interp(new_u, old_u, log_step[c, :, k])
+                betas[:] = new_betas
+                swaps_window[:] = 0.0
+            for j in rng.permutation(d):
+                proposal = x.copy()
+                proposal[..., j] += np.exp(log_step[..., j]) * rng.standard_normal(
+                    (chains, n_temps)
+                )
+                accept = metropolis_step(proposal)
+                if i < tune:
+                    log_step[..., j] += (accept - COMPONENT_ACCEPTANCE) * 3.0 / np.sqrt(i + 4.0)
+                else:
+                    accepted += accept / d
+                swap_step(i >= tune)
+            if i >= tune:
+                like_draws[i - tune] = ll
+    else:
+        prior_cov = np.atleast_2d(np.cov(prior_draws[chains * n_temps :].T))
+        prior_cov += 1e-10 * np.eye(d) * max(np.trace(prior_cov) / d, 1.0)
+        chol = np.broadcast_to(np.linalg.cholesky(prior_cov), (chains, n_temps, d, d)).copy()
+        log_size = np.full((chains, n_temps), np.log(2.38**2 / d))
+        history = np.empty((tune, chains, n_temps, d))
+        for i in range(tune + draws):
+            step = np.einsum("ckij,ckj->cki", chol, rng.standard_normal((chains, n_temps, d)))
+            accept = metropolis_step(x + np.exp(0.5 * log_size)[..., None] * step)
+            swap_step(i >= tune)
+            if i < tune:
+                history[i] = x
+                # Robbins-Monro step of each replica's proposal size towards the target.
+                log_size += (accept - TARGET_ACCEPTANCE) / np.sqrt(i + 1.0)
+                if i >= 200 and i % 100 == 0:  # each replica's covariance over recent warm-up
+                    recent = history[i // 2 : i + 1]
+                    centred = recent - recent.mean(axis=0)
+                    cov = np.einsum("mcki,mckj->ckij", centred, centred) / (recent.shape[0] - 1)
+                    jitter = 1e-10 * np.maximum(np.trace(cov, axis1=2, axis2=3) / d, 1e-12)
+                    chol = np.linalg.cholesky(cov + jitter[..., None, None] * np.eye(d))
+            else:
+                accepted += accept
+                like_draws[i - tune] = ll
     swap_rates = swaps_done / np.maximum(swaps_tried, 1)
-    return like_draws, accepted / draws, swap_rates, x
+    return like_draws, accepted / draws, swap_rates, x, betas
 
 
 def _stepping_stone(like_draws: np.ndarray, betas: np.ndarray) -> float:
@@ -439,13 +542,13 @@ def _relative_ess(like_draws: np.ndarray, betas: np.ndarray) -> np.ndarray:
 
 
 def _exchange_evidence(model, *, draws, tune, chains, random_seed, n_temperatures, beta_min,
-                       estimator):  # fmt: skip
+                       estimator, moves):  # fmt: skip
     betas = temperature_ladder(n_temperatures, beta_min)
     density = _split_density(model)
     rng = np.random.default_rng(random_seed)
     start = time.perf_counter()
-    like_draws, acceptance, swap_rates, _ = _exchange_sampler(
-        density, betas, chains, tune, draws, rng
+    like_draws, acceptance, swap_rates, _, betas = _exchange_sampler(
+        density, betas, chains, tune, draws, rng, moves
     )
     sampling_time = time.perf_counter() - start
     estimate = _stepping_stone if estimator == "stepping_stone" else _thermodynamic
@@ -490,6 +593,7 @@ def _exchange_evidence(model, *, draws, tune, chains, random_seed, n_temperature
         "swap_rates": mean_swaps,
         "relative_ess": ess,
         "estimator": estimator,
+        "moves": moves,
         "draws": draws,
         "tune": tune,
     }
@@ -567,6 +671,7 @@ def evidence(
     n_temperatures: int = 32,
     beta_min: float = 1e-6,
     estimator: str = "stepping_stone",
+    moves: str = "componentwise",
     cores: int | None = 1,
     smc_kwargs: Mapping | None = None,
 ) -> EvidenceResult:
@@ -581,7 +686,7 @@ def evidence(
         of this module (Nagata, Sugita and Okada, Neural Networks 28, 82, 2012).
     draws : int, optional
         ``"smc"``: particles per run (default 2000). ``"exchange"``: kept sweeps per run after
-        warm-up (default 4000).
+        warm-up (default 4000; a component-wise sweep updates every parameter once).
     chains : int
         Independent runs; their spread gives the standard error (default 4).
     random_seed : int
@@ -593,9 +698,18 @@ def evidence(
         ``"exchange"`` only: temperatures including beta = 0 (prior) and beta = 1 (posterior),
         >= 2. More temperatures are needed for more data and sharper likelihoods.
     beta_min : float
-        ``"exchange"`` only: smallest non-zero inverse temperature of the geometric ladder.
+        ``"exchange"`` only: smallest non-zero inverse temperature of the geometric ladder
+        (the starting ladder when ``moves="componentwise"``, which adapts it).
     estimator : {"stepping_stone", "thermodynamic"}
         ``"exchange"`` only: how log Z is summed over the ladder.
+    moves : {"componentwise", "joint"}
+        ``"exchange"`` only. ``"componentwise"``: each sweep updates one parameter at a time in
+        every replica (step sizes adapted per parameter and temperature towards 44% acceptance,
+        a round of swaps after each parameter) and the warm-up re-spaces the ladder to equal
+        swap rates; robust for multimodal posteriors such as sums of peaks, costs one model
+        evaluation per parameter and sweep. ``"joint"``: one random-walk move of all parameters
+        per sweep with each replica's warm-up covariance on the fixed geometric ladder; cheaper
+        per sweep, fine for nearly Gaussian posteriors.
     cores : int or None
         ``"smc"`` only: processes for the runs (None: PyMC's choice).
     smc_kwargs : dict, optional
@@ -614,6 +728,7 @@ def evidence(
     """
     method = check_choice("method", method, EVIDENCE_METHODS)
     estimator = check_choice("estimator", estimator, EXCHANGE_ESTIMATORS)
+    moves = check_choice("moves", moves, EXCHANGE_MOVES)
     chains = check_positive_int("chains", chains)
     n_temperatures = check_positive_int("n_temperatures", n_temperatures, minimum=2)
     beta_min = check_positive("beta_min", beta_min)
@@ -650,6 +765,7 @@ def evidence(
         n_temperatures=n_temperatures,
         beta_min=beta_min,
         estimator=estimator,
+        moves=moves,
     )
 
 
