@@ -596,6 +596,7 @@ def _exchange_evidence(model, *, draws, tune, chains, random_seed, n_temperature
         "moves": moves,
         "draws": draws,
         "tune": tune,
+        "max_log_likelihood": float(like_draws.max()),
     }
     return EvidenceResult(
         log_z, stderr, "exchange", per_chain, stderr_method, sampling_time, details, messages
@@ -801,9 +802,11 @@ def select_model(
     random_seed : int
         Seed used for every model (and for the MAP search).
     bic : bool
-        Also compute ``BIC = k ln n - 2 ln L_max`` with ``L_max`` the likelihood at the MAP point
-        (``pm.find_MAP``), ``k`` the number of parameters and ``n`` of observations. ``-BIC / 2``
-        is a large-sample approximation of the log evidence.
+        Also compute ``BIC = k ln n - 2 ln L_max`` with ``k`` the number of parameters and ``n``
+        of observations. ``L_max`` is the larger of the likelihood at the MAP point
+        (``pm.find_MAP``, a local optimiser that can stop in a poor mode of a multimodal
+        posterior) and the largest likelihood met by the evidence sampler. ``-BIC / 2`` is a
+        large-sample approximation of the log evidence.
     **evidence_kwargs
         Passed to :func:`evidence` (``draws``, ``chains``, ``n_temperatures``, ...).
 
@@ -846,6 +849,7 @@ def select_model(
         }
         if bic:
             log_like, k, n = _max_log_likelihood(model, random_seed)
+            log_like = max(log_like, result.details.get("max_log_likelihood", -np.inf))
             row.update(
                 n_parameters=k,
                 n_observations=n,
