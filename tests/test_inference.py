@@ -104,3 +104,25 @@ def test_diagnose_rejects_unknown_names(line_fit):
     checks = diagnose(line_fit)
     assert checks.ok and "interpreted" in checks.summary_text()
     assert "coefficients[x]" in checks.table.index
+
+
+def test_metropolis_with_diagonal_steps_pays_for_correlations():
+    with pm.Model() as correlated:
+        pm.MvNormal("x", mu=np.zeros(2), cov=np.array([[1.0, 0.99], [0.99, 1.0]]))
+    full = metropolis(correlated, draws=4000, tune=2000, random_seed=4)
+    steps = metropolis(correlated, draws=4000, tune=2000, random_seed=4, adapt="diagonal")
+    assert steps["posterior"].attrs["adapt"] == "diagonal"
+    assert full["posterior"].attrs["adapt"] == "covariance"
+    draws = steps["posterior"]["x"].values.reshape(-1, 2)
+    assert np.corrcoef(draws.T)[0, 1] > 0.95  # still the right posterior ...
+    assert np.std(draws, axis=0) == pytest.approx([1.0, 1.0], rel=0.3)
+    ess_full = float(diagnose(full).table["ess_bulk"].min())
+    ess_steps = float(diagnose(steps).table["ess_bulk"].min())
+    assert ess_full > 3.0 * ess_steps  # ... but it mixes far more slowly along the ridge
+
+
+def test_metropolis_rejects_bad_options(line_model):
+    with pytest.raises(ValueError, match=r"adapt must be one of \['covariance', 'diagonal'\]"):
+        metropolis(line_model, adapt="full")
+    with pytest.raises(ValueError, match="jitter must be >= 0"):
+        metropolis(line_model, jitter=-1.0)

@@ -5,7 +5,10 @@ parameters are sampled as their logarithms, with the Jacobian included), so that
 are compared on exactly the same posterior. During warm-up the proposal adapts: its covariance
 follows the chain's (Haario et al., Bernoulli 7, 223, 2001) and its size is tuned towards the
 acceptance rate 0.234 that is optimal for random-walk proposals in many dimensions
-(Roberts, Gelman and Gilks, Ann. Appl. Probab. 7, 110, 1997).
+(Roberts, Gelman and Gilks, Ann. Appl. Probab. 7, 110, 1997). With ``adapt="diagonal"`` only
+one step size per parameter is learned (the chain's variances, no correlations): this is the
+random-walk Metropolis of most published analyses, where each parameter has its own hand-tuned
+step, and shows what correlated parameters cost a sampler that cannot see them.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from mi_workbench._checks import check_positive_int
+from mi_workbench._checks import check_choice, check_finite_number, check_positive_int
 
 TARGET_ACCEPTANCE = 0.234
+ADAPT_CHOICES = ("covariance", "diagonal")
 
 
 @dataclass
@@ -67,7 +71,7 @@ def model_density(model) -> ModelDensity:
     return ModelDensity(log_density, np.asarray(raveled.data, float), to_constrained, dims, coords)
 
 
-def _chain(log_density, x0, n_tune, n_draws, rng, initial_scale):
+def _chain(log_density, x0, n_tune, n_draws, rng, initial_scale, adapt="covariance"):
     d = x0.size
     x, lp = x0.copy(), log_density(x0)
     covariance = np.eye(d) * initial_scale**2
@@ -88,7 +92,10 @@ def _chain(log_density, x0, n_tune, n_draws, rng, initial_scale):
             log_size += (float(accept) - TARGET_ACCEPTANCE) / np.sqrt(i + 1.0)
             if i >= 200 and i % 100 == 0:  # covariance of the warm-up so far (second half)
                 recent = tune_draws[i // 2 : i + 1]
-                covariance = np.cov(recent.T).reshape(d, d) + 1e-10 * np.eye(d)
+                if adapt == "diagonal":  # one step size per parameter, no correlations
+                    covariance = np.diag(np.var(recent, axis=0, ddof=1) + 1e-10)
+                else:
+                    covariance = np.cov(recent.T).reshape(d, d) + 1e-10 * np.eye(d)
             chol = np.linalg.cholesky(covariance * np.exp(log_size))
         else:
             accepted += int(accept)
@@ -104,6 +111,8 @@ def metropolis(
     chains: int = 2,
     random_seed: int = 0,
     initial_scale: float = 0.1,
+    adapt: str = "covariance",
+    jitter: float = 0.5,
 ) -> xr.DataTree:
     """Random-walk Metropolis on a PyMC model; returns a DataTree like :func:`fit`.
 
@@ -119,6 +128,14 @@ def metropolis(
         Seed of NumPy's generator.
     initial_scale : float
         Proposal standard deviation at the start of warm-up, on the unconstrained scale.
+    adapt : {"covariance", "diagonal"}
+        What the warm-up learns besides the overall step size: the full proposal covariance
+        (default; correlated parameters are then no harder than independent ones) or only one
+        step size per parameter (the per-parameter steps of a hand-tuned Metropolis).
+    jitter : float
+        Each chain starts at the model's initial point plus a uniform draw from
+        ``[-jitter, jitter]`` per coordinate (unconstrained scale); use a small value for
+        models whose free parameters are not of order 1.
 
     Returns
     -------
@@ -129,17 +146,22 @@ def metropolis(
     Examples
     --------
     >>> idata = metropolis(model, draws=2000, tune=2000)  # doctest: +SKIP
+    >>> steps_only = metropolis(model, adapt="diagonal")  # doctest: +SKIP
     """
     draws = check_positive_int("draws", draws)
     tune = check_positive_int("tune", tune, minimum=0)
     chains = check_positive_int("chains", chains)
+    adapt = check_choice("adapt", adapt, ADAPT_CHOICES)
+    jitter = check_finite_number("jitter", jitter)
+    if jitter < 0:
+        raise ValueError(f"jitter must be >= 0, got {jitter!r}")
     density = model_density(model)
     rng = np.random.default_rng(random_seed)
     start = time.perf_counter()
     results = []
     for _ in range(chains):
-        x0 = density.initial_point + rng.uniform(-0.5, 0.5, density.initial_point.size)
-        results.append(_chain(density.log_density, x0, tune, draws, rng, initial_scale))
+        x0 = density.initial_point + rng.uniform(-jitter, jitter, density.initial_point.size)
+        results.append(_chain(density.log_density, x0, tune, draws, rng, initial_scale, adapt))
     sampling_time = time.perf_counter() - start
 
     per_chain = []
@@ -149,12 +171,18 @@ def metropolis(
     variables = {}
     coords = {"chain": np.arange(chains), "draw": np.arange(draws)}
     for name in per_chain[0]:
-        dims = ("chain", "draw", *density.dims[name])
-        variables[name] = (dims, np.stack([c[name] for c in per_chain]))
-        for d in density.dims[name]:
-            coords[d] = density.coords[d]
+        values = np.stack([c[name] for c in per_chain])
+        named = density.dims[name]
+        if len(named) != values.ndim - 2:  # no dims given: ArviZ-style default names
+            named = tuple(f"{name}_dim_{i}" for i in range(values.ndim - 2))
+        variables[name] = (("chain", "draw", *named), values)
+        for d in named:
+            if d in density.coords:
+                coords[d] = density.coords[d]
     posterior = xr.Dataset(variables, coords=coords)
-    posterior.attrs.update(sampling_time=sampling_time, inference_library="mi_workbench.metropolis")
+    posterior.attrs.update(
+        sampling_time=sampling_time, inference_library="mi_workbench.metropolis", adapt=adapt
+    )
     stats = xr.Dataset(
         {"acceptance_rate": ("chain", np.array([rate for _, rate in results]))},
         coords={"chain": np.arange(chains)},
