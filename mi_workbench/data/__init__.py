@@ -30,3 +30,24 @@ __all__ = [
     "random_compositions",
     "virtual_alloys",
 ]
+
+from mi_workbench.data.spectra import (  # noqa: E402
+    CU2O_ENERGY_GRID_EV,
+    CU2O_PRESETS,
+    synthetic_cu2o_spectrum,
+    synthetic_peak_spectrum,
+)
+
+__all__ += [
+    "CU2O_ENERGY_GRID_EV",
+    "CU2O_PRESETS",
+    "synthetic_cu2o_spectrum",
+    "synthetic_peak_spectrum",
+]
+
+from mi_workbench.data.molecules import (  # noqa: E402
+    MOLECULES_XTB_DFT_PATH,
+    load_molecules_xtb_dft,
+)
+
+__all__ += ["MOLECULES_XTB_DFT_PATH", "load_molecules_xtb_dft"]
