@@ -15,39 +15,31 @@ from mi_workbench.data.generators import (
     noisy_line,
     virtual_alloys,
 )
-from mi_workbench.data.tables import RegressionData, as_regression_data, check_xy
-
-__all__ = [
-    "DESCRIPTOR_UNITS",
-    "ELEMENT_PROPERTIES",
-    "VIRTUAL_ALLOY_LAW",
-    "RegressionData",
-    "as_regression_data",
-    "check_xy",
-    "composition_descriptors",
-    "confounded_annealing",
-    "noisy_line",
-    "random_compositions",
-    "virtual_alloys",
-]
-
-from mi_workbench.data.spectra import (  # noqa: E402
+from mi_workbench.data.molecules import MOLECULES_XTB_DFT_PATH, load_molecules_xtb_dft
+from mi_workbench.data.spectra import (
     CU2O_ENERGY_GRID_EV,
     CU2O_PRESETS,
     synthetic_cu2o_spectrum,
     synthetic_peak_spectrum,
 )
+from mi_workbench.data.tables import RegressionData, as_regression_data, check_xy
 
-__all__ += [
+__all__ = [
     "CU2O_ENERGY_GRID_EV",
     "CU2O_PRESETS",
+    "DESCRIPTOR_UNITS",
+    "ELEMENT_PROPERTIES",
+    "MOLECULES_XTB_DFT_PATH",
+    "RegressionData",
+    "VIRTUAL_ALLOY_LAW",
+    "as_regression_data",
+    "check_xy",
+    "composition_descriptors",
+    "confounded_annealing",
+    "load_molecules_xtb_dft",
+    "noisy_line",
+    "random_compositions",
     "synthetic_cu2o_spectrum",
     "synthetic_peak_spectrum",
+    "virtual_alloys",
 ]
-
-from mi_workbench.data.molecules import (  # noqa: E402
-    MOLECULES_XTB_DFT_PATH,
-    load_molecules_xtb_dft,
-)
-
-__all__ += ["MOLECULES_XTB_DFT_PATH", "load_molecules_xtb_dft"]
