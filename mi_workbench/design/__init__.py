@@ -98,3 +98,13 @@ from mi_workbench.design.campaign import (  # noqa: E402
 )
 
 __all__ += ["OBJECTIVES", "Campaign", "CampaignError", "JournalError"]
+
+# pool-based benchmarks (Liang et al. 2021 protocol)
+from mi_workbench.design.benchmark import (  # noqa: E402
+    Strategy,
+    run_benchmark,
+    summarize_benchmark,
+    top_fraction_bands,
+)
+
+__all__ += ["Strategy", "run_benchmark", "summarize_benchmark", "top_fraction_bands"]
