@@ -1,33 +1,6 @@
 """Adaptive design: candidate spaces, surrogates with uncertainty, acquisition and campaigns."""
 
-from mi_workbench.design.spaces import (
-    CANDIDATE_DIM,
-    COMPOSITION_UNITS,
-    XUE_BOUNDS,
-    XUE_DESCRIPTORS,
-    XUE_ELEMENTS,
-    XUE_LARGE_BOUNDS,
-    check_compositions,
-    composition_grid,
-    composition_variables,
-    featurize,
-)
-
-__all__ = [
-    "CANDIDATE_DIM",
-    "COMPOSITION_UNITS",
-    "XUE_BOUNDS",
-    "XUE_DESCRIPTORS",
-    "XUE_ELEMENTS",
-    "XUE_LARGE_BOUNDS",
-    "check_compositions",
-    "composition_grid",
-    "composition_variables",
-    "featurize",
-]
-
-# Helper B: surrogates, acquisition functions, benchmark metrics
-from mi_workbench.design.acquisition import (  # noqa: E402
+from mi_workbench.design.acquisition import (
     ACQUISITION_ALIASES,
     ACQUISITIONS,
     acquisition_name,
@@ -42,7 +15,14 @@ from mi_workbench.design.acquisition import (  # noqa: E402
     select_batch,
     thompson_sampling,
 )
-from mi_workbench.design.metrics import (  # noqa: E402
+from mi_workbench.design.benchmark import (
+    Strategy,
+    run_benchmark,
+    summarize_benchmark,
+    top_fraction_bands,
+)
+from mi_workbench.design.campaign import OBJECTIVES, Campaign, CampaignError, JournalError
+from mi_workbench.design.metrics import (
     acceleration_factor,
     enhancement_factor,
     iterations_to_top_k,
@@ -51,7 +31,19 @@ from mi_workbench.design.metrics import (  # noqa: E402
     top_candidates,
     top_fraction_found,
 )
-from mi_workbench.design.surrogates import (  # noqa: E402
+from mi_workbench.design.spaces import (
+    CANDIDATE_DIM,
+    COMPOSITION_UNITS,
+    XUE_BOUNDS,
+    XUE_DESCRIPTORS,
+    XUE_ELEMENTS,
+    XUE_LARGE_BOUNDS,
+    check_compositions,
+    composition_grid,
+    composition_variables,
+    featurize,
+)
+from mi_workbench.design.surrogates import (
     SURROGATES,
     GaussianProcessSurrogate,
     RandomFeatureSurrogate,
@@ -60,51 +52,49 @@ from mi_workbench.design.surrogates import (  # noqa: E402
     make_surrogate,
 )
 
-__all__ += [
+__all__ = [
     "ACQUISITIONS",
     "ACQUISITION_ALIASES",
-    "SURROGATES",
+    "CANDIDATE_DIM",
+    "COMPOSITION_UNITS",
+    "Campaign",
+    "CampaignError",
     "GaussianProcessSurrogate",
+    "JournalError",
+    "OBJECTIVES",
     "RandomFeatureSurrogate",
+    "SURROGATES",
     "SVREnsembleSurrogate",
+    "Strategy",
     "Surrogate",
+    "XUE_BOUNDS",
+    "XUE_DESCRIPTORS",
+    "XUE_ELEMENTS",
+    "XUE_LARGE_BOUNDS",
     "acceleration_factor",
     "acquisition_name",
+    "check_compositions",
+    "composition_grid",
+    "composition_variables",
     "confidence_bound",
     "enhancement_factor",
     "expected_improvement",
     "exploit",
     "explore",
+    "featurize",
     "iterations_to_top_k",
     "knowledge_gradient",
     "make_surrogate",
     "probability_in_interval",
     "probability_of_improvement",
     "random_top_fraction",
+    "run_benchmark",
     "score_candidates",
     "select_batch",
     "simple_regret",
+    "summarize_benchmark",
     "thompson_sampling",
     "top_candidates",
+    "top_fraction_bands",
     "top_fraction_found",
 ]
-
-# Helper C: campaigns (suggest, observe, crash-safe journal, resume)
-from mi_workbench.design.campaign import (  # noqa: E402
-    OBJECTIVES,
-    Campaign,
-    CampaignError,
-    JournalError,
-)
-
-__all__ += ["OBJECTIVES", "Campaign", "CampaignError", "JournalError"]
-
-# pool-based benchmarks (Liang et al. 2021 protocol)
-from mi_workbench.design.benchmark import (  # noqa: E402
-    Strategy,
-    run_benchmark,
-    summarize_benchmark,
-    top_fraction_bands,
-)
-
-__all__ += ["Strategy", "run_benchmark", "summarize_benchmark", "top_fraction_bands"]
