@@ -26,9 +26,12 @@ KERNEL_NAME = "python3"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 _PEAK_MARKER = "MI_WORKBENCH_PEAK_RSS_MB="
 # Appended to the in-memory copy only (never saved): the kernel reports its own peak memory.
+# VmHWM is the peak resident size of this process image (ru_maxrss would also count the
+# pytest process that started the kernel, since it survives exec).
 _PEAK_CELL = (
-    "import resource as _resource\n"
-    f"print('{_PEAK_MARKER}' + str(_resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024))"
+    "import re as _re\n"
+    "_hwm = _re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1)\n"
+    f"print('{_PEAK_MARKER}' + str(int(_hwm) / 1024))"
 )
 
 
