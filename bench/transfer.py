@@ -287,7 +287,7 @@ WORKBENCH_MODELS = {
 
 def workbench_models() -> dict[str, Model]:
     """The workbench's regressors (fast type-II ML variants, their defaults) as :data:`Model`."""
-    from mi_workbench.models.transfer import make_transfer_model
+    from mi_workbench.design import make_transfer_model
 
     def runner(name: str) -> Model:
         def run(X_low, y_low, X_high, y_high, X_test, seed):

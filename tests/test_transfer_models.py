@@ -8,18 +8,20 @@ Known answers come from the Forrester / Kennedy-O'Hagan pair of functions,
 import numpy as np
 import pytest
 
-from mi_workbench.inference import diagnose, fit
-from mi_workbench.models import (
+from mi_workbench.design import (
     TRANSFER_MODELS,
     AR1MultiFidelityGP,
     DifferenceTransfer,
     ProxyTransfer,
     SingleFidelityGP,
+    make_transfer_model,
+)
+from mi_workbench.inference import diagnose, fit
+from mi_workbench.models import (
     ar1_multifidelity_gp,
     check_fidelity_data,
     hierarchical_multitask,
     hsgp_basis,
-    make_transfer_model,
     predict_ar1_multifidelity,
     predict_multitask,
 )
