@@ -140,3 +140,10 @@ def subplot_grid(n: int, max_cols: int = 3) -> tuple[int, int]:
     """Rows and columns for ``n`` panels, at most ``max_cols`` wide."""
     cols = min(n, max_cols)
     return int(np.ceil(n / cols)), cols
+
+
+def data_markers(x, y, *, name: str = "data", size: int = 7) -> go.Scatter:
+    """The measured points of a figure: black markers, the same in every plot."""
+    return go.Scatter(
+        x=x, y=y, name=name, mode="markers", marker={"color": COLORS["data"], "size": size}
+    )

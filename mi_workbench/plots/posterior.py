@@ -22,6 +22,7 @@ from mi_workbench.plots._style import (
     TEMPLATE,
     axis_label,
     check_units,
+    data_markers,
     hdi,
     scalar_parameters,
     subplot_grid,
@@ -424,13 +425,7 @@ def posterior_predictive_band(
                 mode="lines",
                 line={"color": COLORS["mean"], "width": 2.5},
             ),
-            go.Scatter(
-                x=x_obs,
-                y=y_obs,
-                name="data",
-                mode="markers",
-                marker={"color": COLORS["data"], "size": 7},
-            ),
+            data_markers(x_obs, y_obs),
         ]
     )
     fig.update_layout(

@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from mi_workbench._checks import check_finite_array
 from mi_workbench.models.priors import Prior
-from mi_workbench.plots._style import COLORS, TEMPLATE
+from mi_workbench.plots._style import COLORS, TEMPLATE, data_markers
 
 #: Probability mass of the prior that the density plots show.
 DENSITY_MASS = 0.995
@@ -177,13 +177,7 @@ def prior_predictive(
                 opacity=0.5,
                 hoverinfo="skip",
             ),
-            go.Scatter(
-                x=x_obs,
-                y=y_obs,
-                name="data",
-                mode="markers",
-                marker={"color": COLORS["data"], "size": 7},
-            ),
+            data_markers(x_obs, y_obs),
         ]
     )
     fig.update_layout(

@@ -17,7 +17,7 @@ from scipy import stats
 
 from mi_workbench._checks import check_finite_array, check_positive_int
 from mi_workbench.physics.excitons import N_MAX_DEFAULT, cu2o_absorption
-from mi_workbench.plots._style import COLORS, TEMPLATE, hdi, posterior_dataset
+from mi_workbench.plots._style import COLORS, TEMPLATE, data_markers, hdi, posterior_dataset
 
 #: Colours of the model components in :func:`spectrum_with_model`.
 COMPONENT_COLORS = {
@@ -129,15 +129,7 @@ def spectrum_with_model(
     ['data', 'model']
     """
     energy, values = _spectrum_xy(energy_ev, absorbance)
-    traces = [
-        go.Scatter(
-            x=energy,
-            y=values,
-            name="data",
-            mode="markers",
-            marker={"color": COLORS["data"], "size": 4},
-        )
-    ]
+    traces = [data_markers(energy, values, size=4)]
     if model is not None:
         traces.append(
             go.Scatter(
@@ -327,24 +319,8 @@ def spectrum_predictive_band(
             line={"color": COLORS["mean"], "width": 2},
         )
     )
-    top.append(
-        go.Scatter(
-            x=energy,
-            y=values,
-            name="data",
-            mode="markers",
-            marker={"color": COLORS["data"], "size": 4},
-        )
-    )
-    bottom.append(
-        go.Scatter(
-            x=energy,
-            y=residuals,
-            name="residuals",
-            mode="markers",
-            marker={"color": COLORS["data"], "size": 4},
-        )
-    )
+    top.append(data_markers(energy, values, size=4))
+    bottom.append(data_markers(energy, residuals, name="residuals", size=4))
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.06
     )
