@@ -1,6 +1,6 @@
 """Adaptive design on real data: the workbench's strategies against random search and PHYSBO.
 
-Three parts (issue 4, part 9), all reading ``../shared/data/reference/`` (never copied here):
+Three parts, all reading ``../shared/data/reference/`` (never copied here):
 
 - ``liang``: pool-based sequential optimisation on the five data sets of Liang et al.,
   npj Comput. Mater. 7, 188 (2021) (every row is a candidate, duplicates included, as in their

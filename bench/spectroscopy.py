@@ -1,4 +1,4 @@
-"""Benchmark: Bayesian spectroscopy (issue 3).
+"""Benchmark: Bayesian spectroscopy of the Cu2O exciton series and peak-count selection.
 
 Three parts, each printed as a Markdown table and saved together in ``bench/results/``:
 
@@ -408,7 +408,7 @@ def bench_cu2o(quick: bool) -> str:
         "",
         f"NUTS divergences: {divergences}.",
         "",
-        "ESS per second ratios (target of the issue: NUTS >= 100 x the Metropolis baseline):",
+        "ESS per second ratios (project target: NUTS >= 100 x the Metropolis baseline):",
         "",
         _markdown(pd.DataFrame(ratio_rows)),
         "",

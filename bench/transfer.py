@@ -1,6 +1,6 @@
 """Transfer learning and multi-fidelity on real pairs of fidelities: learning curves.
 
-Issue 5, part 6. Root-mean-square error (RMSE) on held-out high-fidelity values of
+Root-mean-square error (RMSE) on held-out high-fidelity values of
 
 - the workbench's single-fidelity GP (high-fidelity points only),
 - the workbench's AR1 (Kennedy-O'Hagan) multi-fidelity GP: high = rho * low + delta,
@@ -538,7 +538,7 @@ def main(argv=None) -> int:
     save_table(
         rows,
         name=args.output,
-        title="Multi-fidelity vs single-fidelity learning curves (issue 5)",
+        title="Multi-fidelity vs single-fidelity learning curves",
         notes=notes,
         info=info,
         more=[("timing", timing_rows(frame), ["Wall time of one fit plus prediction per model."])],
