@@ -9,7 +9,7 @@ Three parts, each printed as a Markdown table and saved together in ``bench/resu
    094716, 2016): one step size per parameter (``adapt="diagonal"``) on the physical parameters
    (``_physical_exciton_model``). Bulk ESS per second of sampling for Eg and Ry and the ratios
    (target: NUTS >= 100 x Metropolis), R-hat, truth in the 94% HDI; and the default fit timed in a
-   fresh process (must-show: <= 60 s including compilation) with the load average beside it.
+   fresh process (target: <= 60 s including compilation) with the load average beside it.
 2. **Evidence settings on a peak model.** Exchange Monte Carlo and SMC with a few settings on
    ``synthetic_peak_spectrum(n_peaks=2)`` with K = 2 and 3 peaks: log evidence, its standard error
    (spread of independent runs) and the time, so that the settings used in part 3 are measured,
@@ -412,7 +412,7 @@ def bench_cu2o(quick: bool) -> str:
         "",
         _markdown(pd.DataFrame(ratio_rows)),
         "",
-        "### The default fit in a fresh process (must-show: <= 60 s including compilation)",
+        "### The default fit in a fresh process (target: <= 60 s including compilation)",
         "",
         "`fit(exciton_spectrum_model(synthetic_cu2o_spectrum()))` in a new Python process "
         "(`sys.executable -c ...`, same niceness as this run): imports, model build, nutpie "
