@@ -152,56 +152,6 @@ def composition_descriptors(compositions: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def check_composition_rows(
-    amounts: np.ndarray, labels: Sequence[object], elements: Sequence[str], tolerance: float = 1e-3
-) -> None:
-    """Raise naming the first row of ``amounts`` (at.%) that is not a valid composition.
-
-    A valid row has finite, non-negative amounts that sum to 100 at.% within
-    ``tolerance * len(elements)``. ``labels`` name the rows in the message (for example the
-    ``candidate`` coordinate of a candidate space) and ``elements`` the columns.
-
-    Examples
-    --------
-    >>> check_composition_rows(np.array([[50.0, 50.0]]), ["a"], ["Ti", "Ni"])
-    >>> check_composition_rows(np.array([[50.0, 40.0]]), ["a"], ["Ti", "Ni"])
-    Traceback (most recent call last):
-    ...
-    ValueError: composition of candidate 'a' sums to 90 at.%, not 100 (Ti 50, Ni 40); \
-compositions must be given in at.% summing to 100
-    """
-    amounts = np.asarray(amounts)
-
-    def label(row: int) -> str:
-        value = labels[row]
-        return repr(value.item() if isinstance(value, np.generic) else value)
-
-    bad = ~np.isfinite(amounts)
-    if bad.any():
-        row, column = np.argwhere(bad)[0]
-        raise ValueError(
-            f"composition of candidate {label(row)} has a non-finite amount of "
-            f"{elements[column]} ({amounts[row, column]!r})"
-        )
-    negative = amounts < 0
-    if negative.any():
-        row, column = np.argwhere(negative)[0]
-        raise ValueError(
-            f"composition of candidate {label(row)} has a negative amount of "
-            f"{elements[column]} ({float(amounts[row, column])!r} at.%)"
-        )
-    totals = amounts.sum(axis=1, dtype=np.float64)
-    off = np.abs(totals - 100.0) > tolerance * max(1, len(elements))
-    if off.any():
-        row = int(np.argmax(off))
-        pairs = zip(elements, amounts[row], strict=True)
-        listed = ", ".join(f"{el} {float(v):g}" for el, v in pairs)
-        raise ValueError(
-            f"composition of candidate {label(row)} sums to {totals[row]:.6g} at.%, "
-            f"not 100 ({listed}); compositions must be given in at.% summing to 100"
-        )
-
-
 def random_compositions(
     elements: Sequence[str], n_alloys: int, rng: np.random.Generator, concentration: float = 2.0
 ) -> pd.DataFrame:

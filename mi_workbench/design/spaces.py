@@ -30,6 +30,7 @@ import xarray as xr
 
 from mi_workbench._checks import (
     _short,
+    check_composition_rows,
     check_finite_number,
     check_positive,
     check_positive_int,
@@ -37,7 +38,6 @@ from mi_workbench._checks import (
 from mi_workbench.data.elements import (
     ELEMENT_PROPERTIES,
     ELEMENT_PROPERTY_UNITS,
-    check_composition_rows,
 )
 
 #: Name of the dimension that enumerates candidates.

@@ -63,8 +63,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mi_workbench._checks import _short, check_finite_number
-from mi_workbench.data.elements import check_composition_rows
+from mi_workbench._checks import _short, check_composition_rows, check_finite_number
 from mi_workbench.physics.lineshapes import array_namespace
 
 #: Elements the virtual hysteresis model knows (missing ones count as 0 at.%).
