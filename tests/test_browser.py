@@ -78,9 +78,9 @@ ERROR_OUTPUT = (
     '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
     ':has-text("Traceback")'
 )
-# The prior panel: the first output that holds both sliders and plotly figures (lesson 01 shows
-# the PriorPanel before any other panel). Its first figure is the prior-density figure.
-PANEL = ".jp-OutputArea-output:has(.widget-slider):has(.js-plotly-plot)"
+# The first prior panel of lesson 01, found by the CSS class every PriorPanel carries. Its first
+# figure is the prior-density figure.
+PANEL = ".mi-prior-panel"
 
 
 def _free_port() -> int:

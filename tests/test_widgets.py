@@ -325,3 +325,11 @@ def test_posterior_panel_validates_its_inputs(alloys):
     panel = PosteriorPanel(table, FEATURES, TARGET)
     assert panel.priors["noise"].family == "half_normal"
     assert "application/vnd.jupyter.widget-view+json" in panel._repr_mimebundle_()
+
+
+def test_every_panel_carries_its_css_classes_when_displayed(panel):
+    assert panel.css_classes == ("mi-panel", "mi-prior-panel")
+    panel._repr_mimebundle_()
+    panel._repr_mimebundle_()
+    assert panel.widget._dom_classes.count("mi-prior-panel") == 1
+    assert "mi-panel" in panel.widget._dom_classes

@@ -4,6 +4,7 @@ parameter units."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -41,7 +42,20 @@ class Panel:
         self._error = ""
         self.message.value = ""
 
+    @property
+    def css_classes(self) -> tuple[str, str]:
+        """CSS classes of the displayed panel: ``mi-panel`` and one per panel type.
+
+        For example ``("mi-panel", "mi-prior-panel")`` for :class:`PriorPanel`; browser tests and
+        notebook styles find a panel by them.
+        """
+        kebab = re.sub(r"(?<!^)(?=[A-Z])", "-", type(self).__name__).lower()
+        return ("mi-panel", f"mi-{kebab}")
+
     def _repr_mimebundle_(self, **kwargs):
+        for name in self.css_classes:
+            if name not in self.widget._dom_classes:
+                self.widget.add_class(name)
         return self.widget._repr_mimebundle_(**kwargs)
 
 
