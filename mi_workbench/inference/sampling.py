@@ -11,6 +11,7 @@ import time
 import weakref
 from collections.abc import Callable
 
+import numpy as np
 import xarray as xr
 
 from mi_workbench._checks import check_positive_int
@@ -60,6 +61,7 @@ def fit(
     random_seed: int = 0,
     progressbar: bool | None = None,
     on_progress: Callable[[float], None] | None = None,
+    low_rank_mass_matrix: bool | None = None,
 ) -> xr.DataTree:
     """Sample the posterior of ``model`` with NUTS (nutpie) and return an ``xarray.DataTree``.
 
@@ -102,6 +104,13 @@ def fit(
     chains = check_positive_int("chains", chains)
     if progressbar is None:
         progressbar = on_progress is None and in_notebook()
+    if low_rank_mass_matrix is None:
+        low_rank_mass_matrix = bool(getattr(model, "mi_low_rank_mass_matrix", False))
+    if not isinstance(low_rank_mass_matrix, (bool, np.bool_)):
+        raise TypeError(
+            f"low_rank_mass_matrix must be True, False or None, got {low_rank_mass_matrix!r}"
+        )
+    extra = {"adaptation": "low_rank"} if low_rank_mass_matrix else {}
 
     start = time.perf_counter()
     compiled = compiled_nutpie_model(model)
@@ -125,6 +134,7 @@ def fit(
         progress_callback=_record if on_progress is not None else None,
         progress_rate=200,
         blocking=on_progress is None,
+        **extra,
     )
     if on_progress is not None:
         while not _finished(sampler):

@@ -173,7 +173,9 @@ def exciton_spectrum_model(
         ``asym``, ``f0``, ``f_c``, ``f_b`` (the arguments of
         :func:`mi_workbench.physics.cu2o_absorption`) and ``noise_sd``; observed
         ``absorbance_obs``. Data containers: ``energy_ev``, ``absorbance``,
-        ``absorbance_scale``.
+        ``absorbance_scale``. The attribute ``mi_low_rank_mass_matrix = True`` makes
+        :func:`mi_workbench.inference.fit` adapt a low-rank mass matrix (the remaining
+        correlations of the line parameters; twice fewer leapfrog steps per draw).
 
     Examples
     --------
@@ -232,6 +234,11 @@ def exciton_spectrum_model(
         pm.Normal("absorbance_obs", mu=mean, sigma=noise_sd, observed=observed, dims="energy")
     model.mi_spectrum_variable = variable
     model.mi_n_max = n_max
+    # Read by mi_workbench.inference.fit: NUTS with nutpie's low-rank mass matrix. Measured on
+    # both presets (2 chains x 1000 + 1000 warm-up, 2 seeds each, load ~10): ~5 instead of
+    # 10-13 leapfrog steps per draw, bulk ESS of Eg and Ry 2600-2900 instead of 560-1030,
+    # 4-10x the ESS per second, no divergences (bench/README.md, spectroscopy section).
+    model.mi_low_rank_mass_matrix = True
     return model
 
 
