@@ -4,6 +4,8 @@ Root-mean-square error (RMSE) on held-out high-fidelity values of
 
 - the workbench's single-fidelity GP (high-fidelity points only),
 - the workbench's AR1 (Kennedy-O'Hagan) multi-fidelity GP: high = rho * low + delta,
+- the workbench's nonlinear autoregressive GP ("NARGP", Perdikaris et al., Proc. R. Soc. A 473,
+  20160751, 2017): high = g(x, low(x)), with and without an added linear term in the low fidelity,
 - the workbench's "difference" and "proxy as descriptor" transfer models (Hutchinson et al. 2017),
 - Emukit's linear multi-fidelity model (``GPyLinearMultiFidelityModel``, the same AR1 model in
   GPy, an independent implementation) on the same splits and the same training data,
@@ -72,6 +74,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _report import RESULTS, machine_info, save_table  # noqa: E402
 
+from mi_workbench.design.budget import (  # noqa: E402
+    MOLECULE_DESCRIPTORS,
+    molecule_descriptors,
+)
+
 REFERENCE = ROOT.parent / "shared" / "data" / "reference"
 CHEN_FILE = "chen2021_bandgap_fidelity_pairs.csv"
 CHEN = "Chen et al., Nat. Comput. Sci. 1, 46 (2021)"
@@ -80,14 +87,6 @@ N_HIGH = (10, 20, 50, 100)
 #: data set -> (low-fidelity points per split, at most this many held-out test points); the
 #: low-fidelity set always holds the training and test items (Emukit's exact GP costs O(n^3))
 SIZES = {"xtb_dft": (200, 120), "pbe_hse": (300, 400), "pbe_exp": (300, 400)}
-MOLECULE_DESCRIPTORS = (
-    "molecular_weight",
-    "crippen_logp",
-    "tpsa",
-    "aromatic_atom_fraction",
-    "conjugated_bond_fraction",
-    "fraction_csp3",
-)
 
 
 @dataclass
@@ -112,38 +111,6 @@ class Split:
 
 
 # ----------------------------------------------------------------------------------------- data
-
-
-def molecule_descriptors(smiles) -> np.ndarray:
-    """Six cheap RDKit descriptors per molecule (columns as :data:`MOLECULE_DESCRIPTORS`).
-
-    Molecular weight, Crippen logP and topological polar surface area (continuous, so that
-    nearly every molecule has its own descriptor vector), the fraction of aromatic heavy atoms,
-    the fraction of conjugated bonds and the fraction of sp3 carbons (conjugation sets the gap).
-    """
-    from rdkit import Chem, RDLogger
-    from rdkit.Chem import Crippen, Descriptors, rdMolDescriptors
-
-    RDLogger.DisableLog("rdApp.*")
-    rows = []
-    for text in smiles:
-        mol = Chem.MolFromSmiles(str(text))
-        if mol is None:
-            rows.append([np.nan] * len(MOLECULE_DESCRIPTORS))
-            continue
-        n_heavy = max(mol.GetNumHeavyAtoms(), 1)
-        n_bonds = max(mol.GetNumBonds(), 1)
-        rows.append(
-            [
-                Descriptors.MolWt(mol),
-                Crippen.MolLogP(mol),
-                rdMolDescriptors.CalcTPSA(mol),
-                sum(a.GetIsAromatic() for a in mol.GetAtoms()) / n_heavy,
-                sum(b.GetIsConjugated() for b in mol.GetBonds()) / n_bonds,
-                rdMolDescriptors.CalcFractionCSP3(mol),
-            ]
-        )
-    return np.asarray(rows, dtype=float)
 
 
 def load_xtb_dft(path: str | None = None) -> FidelityPairs:
@@ -276,27 +243,31 @@ def emukit_status() -> str:
     return ""
 
 
-#: Column name -> name in :data:`mi_workbench.models.transfer.TRANSFER_MODELS`.
+#: Column name -> (name in :data:`mi_workbench.design.TRANSFER_MODELS`, options).
 WORKBENCH_MODELS = {
-    "single-fidelity": "single_fidelity",
-    "AR1 MF": "ar1",
-    "difference": "difference",
-    "proxy": "proxy",
+    "single-fidelity": ("single_fidelity", {}),
+    "AR1 MF": ("ar1", {}),
+    "NARGP": ("nargp", {}),
+    "NARGP (paper kernel)": ("nargp", {"linear_term": False}),
+    "difference": ("difference", {}),
+    "proxy": ("proxy", {}),
 }
+#: Multi-fidelity/transfer columns compared with the single-fidelity GP (and Emukit).
+MF_MODELS = ("AR1 MF", "NARGP", "NARGP (paper kernel)", "difference", "proxy")
 
 
 def workbench_models() -> dict[str, Model]:
     """The workbench's regressors (fast type-II ML variants, their defaults) as :data:`Model`."""
     from mi_workbench.design import make_transfer_model
 
-    def runner(name: str) -> Model:
+    def runner(name: str, options: dict) -> Model:
         def run(X_low, y_low, X_high, y_high, X_test, seed):
-            model = make_transfer_model(name, random_seed=seed)
+            model = make_transfer_model(name, random_seed=seed, **options)
             return model.fit(X_low, y_low, X_high, y_high).predict(X_test)[0]
 
         return run
 
-    return {column: runner(name) for column, name in WORKBENCH_MODELS.items()}
+    return {column: runner(*spec) for column, spec in WORKBENCH_MODELS.items()}
 
 
 # ------------------------------------------------------------------------------------ benchmark
@@ -383,15 +354,16 @@ def _mean_sem(values: np.ndarray) -> tuple[float, str]:
 
 
 def summarise(records: pd.DataFrame, models: list[str]) -> list[dict]:
-    """Mean RMSE (+- standard error) per data set and n_high, and the ratios of the means.
+    """Mean RMSE (+- standard error) per data set and n_high, and AR1 MF's ratios.
 
     ``MF <= Emukit`` counts the splits in which the workbench's AR1 model is at least as
-    accurate as the Emukit setting (learnt noise / fixed low-fidelity noise).
+    accurate as the Emukit setting (learnt noise / fixed low-fidelity noise); the other
+    multi-fidelity models' ratios are in :func:`ratio_rows`.
     """
     rows = []
     for (name, n_high), group in records.groupby(["data", "n_high"], sort=False):
         wide = group.pivot(index="split", columns="model", values="rmse_ev")
-        row = {"data": name, "n_high": n_high, "splits": len(wide)}
+        row = {"data": name, "n_high": int(n_high), "splits": len(wide)}
         means = {}
         for model in models:
             if model not in wide:
@@ -410,6 +382,44 @@ def summarise(records: pd.DataFrame, models: list[str]) -> list[dict]:
         row["MF / Emukit"] = ", ".join(ratios) or "-"
         row["MF <= Emukit (splits)"] = ", ".join(wins) or "-"
         rows.append(row)
+    return rows
+
+
+RATIO_NOTES = [
+    "Each multi-fidelity model against the single-fidelity GP (ratio of mean RMSEs, median of",
+    "the per-split ratios in brackets) and against Emukit's linear model with learnt noise",
+    "(ratio of mean RMSEs; splits in which the model is at least as accurate). NARGP =",
+    "nonlinear autoregressive GP (Perdikaris et al., Proc. R. Soc. A 473, 20160751, 2017) with",
+    "an added linear term in the low fidelity; 'paper kernel' = without it.",
+]
+
+
+def ratio_rows(records: pd.DataFrame) -> list[dict]:
+    """Every multi-fidelity model against the single-fidelity GP and Emukit, per cell.
+
+    ``/ SF``: ratio of the mean RMSEs (median of the per-split ratios in brackets).
+    ``/ Emukit``: ratio of the mean RMSE to Emukit's (learnt noise) and the number of splits in
+    which the model is at least as accurate as Emukit.
+    """
+    rows = []
+    for (name, n_high), group in records.groupby(["data", "n_high"], sort=False):
+        wide = group.pivot(index="split", columns="model", values="rmse_ev")
+        sf = wide["single-fidelity"]
+        emukit = wide[EMUKIT[0]] if EMUKIT[0] in wide else None
+        for model in MF_MODELS:
+            if model not in wide:
+                continue
+            values = wide[model]
+            row = {
+                "data": name,
+                "n_high": int(n_high),
+                "model": model,
+                "RMSE / SF": f"{values.mean() / sf.mean():.2f} ({(values / sf).median():.2f})",
+            }
+            if emukit is not None:
+                row["RMSE / Emukit"] = f"{values.mean() / emukit.mean():.2f}"
+                row["<= Emukit (splits)"] = f"{int((values <= emukit).sum())}/{len(values)}"
+            rows.append(row)
     return rows
 
 
@@ -491,6 +501,7 @@ def main(argv=None) -> int:
     names = [*WORKBENCH_MODELS, *EMUKIT]
     if args.no_extra:
         names = ["single-fidelity", "AR1 MF", *EMUKIT]
+        frame = frame[frame["model"].isin(names)]
     rows = summarise(frame, names)
     failures = frame.loc[frame["error"] != "", ["data", "n_high", "split", "model", "error"]]
     descriptions = frame.groupby("data", sort=False)["description"].first()
@@ -541,7 +552,14 @@ def main(argv=None) -> int:
         title="Multi-fidelity vs single-fidelity learning curves",
         notes=notes,
         info=info,
-        more=[("timing", timing_rows(frame), ["Wall time of one fit plus prediction per model."])],
+        more=[
+            (
+                "ratios",
+                ratio_rows(frame),
+                RATIO_NOTES,
+            ),
+            ("timing", timing_rows(frame), ["Wall time of one fit plus prediction per model."]),
+        ],
     )
     return 0
 

@@ -12,6 +12,7 @@ from mi_workbench.design import (
     TRANSFER_MODELS,
     AR1MultiFidelityGP,
     DifferenceTransfer,
+    NonlinearAR1MultiFidelityGP,
     ProxyTransfer,
     SingleFidelityGP,
     make_transfer_model,
@@ -322,3 +323,99 @@ def test_ar1_with_constant_cheap_values_at_the_expensive_points_stays_finite():
     mean, sd = model.predict(np.array([[0.0], [1.0], [2.0]]))
     assert np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))
     assert abs(mean[0] - y_high.mean()) < 0.3
+
+
+# -- nonlinear autoregressive GP (NARGP, Perdikaris et al. 2017) ---------------------------------
+
+
+def perdikaris_low(x):
+    return np.sin(8 * np.pi * x)
+
+
+def perdikaris_high(x):
+    """The paper's first benchmark: a nonlinear, x-dependent map of the low fidelity."""
+    return (x - np.sqrt(2)) * perdikaris_low(x) ** 2
+
+
+@pytest.fixture(scope="module")
+def perdikaris():
+    """51 cheap points, 14 expensive ones among them, 200 held-out points off the cheap grid."""
+    x_low = np.linspace(0, 1, 51)[:, None]
+    x_high = x_low[np.linspace(0, 50, 14).round().astype(int)]
+    x_test = np.linspace(0.005, 0.995, 200)[:, None]
+    return (
+        x_low,
+        perdikaris_low(x_low[:, 0]),
+        x_high,
+        perdikaris_high(x_high[:, 0]),
+        x_test,
+        perdikaris_high(x_test[:, 0]),
+    )
+
+
+def test_nargp_learns_a_nonlinear_relation_that_ar1_cannot(perdikaris):
+    x_low, y_low, x_high, y_high, x_test, truth = perdikaris
+    scores = {}
+    for name, model in (
+        ("nargp", NonlinearAR1MultiFidelityGP()),
+        ("paper", NonlinearAR1MultiFidelityGP(linear_term=False)),
+        ("ar1", AR1MultiFidelityGP()),
+    ):
+        model.fit(x_low, y_low, x_high, y_high)
+        mean, sd = model.predict(x_test)
+        scores[name] = rmse(mean, truth)
+        assert model.fit_time_ < FIT_SECONDS_MAX, name
+        if name != "ar1":
+            assert (np.abs(mean - truth) <= 3 * sd).mean() > 0.8, name
+    assert scores["ar1"] > 0.2  # y_high is not rho * y_low + smooth delta
+    assert scores["nargp"] < 0.25 * scores["ar1"]
+    assert scores["paper"] < 0.25 * scores["ar1"]
+
+
+def test_nargp_contains_the_linear_ar1_relation(fast_fits):
+    single_rmse = fast_fits["single_fidelity"][3]
+    _, mean, sd, nargp_rmse = fast_fits["nargp"]
+    assert nargp_rmse < 0.1 * single_rmse
+    assert (sd > 0).all()
+
+
+def test_nargp_propagates_low_fidelity_uncertainty(perdikaris):
+    x_low, y_low, x_high, y_high, *_ = perdikaris
+    model = NonlinearAR1MultiFidelityGP().fit(x_low, y_low, x_high, y_high)
+    assert model._low.surrogate is None  # the expensive inputs are cheap rows: looked up
+    on_grid, sd_on = model.predict(x_low[[7]])  # 7 is not an expensive point
+    assert model._low.surrogate is None
+    off_grid, sd_off = model.predict([[0.5 * (x_low[7, 0] + x_low[8, 0])]])
+    assert model._low.surrogate is not None
+    assert sd_off[0] > sd_on[0] > 0
+    # the analytic log marginal likelihood gradient matches finite differences
+    theta = model.theta_ + 0.1
+    value, gradient = model._neg_log_marginal(theta)
+    step = 1e-6 * np.eye(len(theta))
+    numeric = [
+        (model._neg_log_marginal(theta + e)[0] - model._neg_log_marginal(theta - e)[0]) / 2e-6
+        for e in step
+    ]
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_nargp_input_errors():
+    X, y = np.linspace(0, 1, 6)[:, None], np.arange(6.0)
+    model = NonlinearAR1MultiFidelityGP()
+    with pytest.raises(ValueError, match="same descriptors.*X_low has 1.*X_high has 2"):
+        model.fit(X, y, np.column_stack([X, X]), y)
+    with pytest.raises(ValueError, match="X_high and y_high must have the same number of points"):
+        model.fit(X, y, X, y[:4])
+    with pytest.raises(ValueError, match="y_low contains NaN"):
+        model.fit(X, np.r_[y[:5], np.nan], X, y)
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        model.predict(X)
+    model.fit(X, y, X[::2], 2 * y[::2])
+    with pytest.raises(ValueError, match=r"X_new must have shape \(n_new, 1\)"):
+        model.predict(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="full_bayes=True is not available"):
+        NonlinearAR1MultiFidelityGP(full_bayes=True)
+    with pytest.raises(ValueError, match="n_mc"):
+        NonlinearAR1MultiFidelityGP(n_mc=1)
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        make_transfer_model("nargp", kernel="linear")

@@ -21,6 +21,10 @@ predictive mean and sd of the noise-free high-fidelity quantity):
 :class:`ProxyTransfer`
     Hutchinson et al. 2017, "proxy as descriptor": a GP for ``y_high`` whose inputs are the
     descriptors plus the low-fidelity value ``y_low(x)``.
+:class:`NonlinearAR1MultiFidelityGP`
+    Perdikaris et al. (Proc. R. Soc. A 473, 20160751, 2017), "NARGP": ``f_high = g(x, f_low(x))``
+    with the structured kernel ``k_f(f, f') k_x(x, x') + k_delta(x, x')`` (by default plus a
+    linear term in ``f_low``, which makes Kennedy-O'Hagan's AR1 a special case).
 
 The low-fidelity value at a point is looked up where the point is one of the rows of ``X_low``
 (exactly equal descriptors), which is the usual situation when the cheap calculation has been
@@ -36,6 +40,7 @@ import math
 import time
 
 import numpy as np
+from scipy import linalg
 
 from mi_workbench._checks import check_choice, check_finite_array, check_positive_int
 from mi_workbench.models.transfer import (
@@ -517,17 +522,248 @@ class ProxyTransfer(MultiFidelityModel):
         return mean, np.sqrt(np.maximum(second / self.n_mc - mean**2, 1e-300))
 
 
+def _ard_kernel(dist2: list[np.ndarray], log_ls: np.ndarray, kernel: str):
+    """Unit-variance ARD kernel from per-column squared distances, and its log-length gradients.
+
+    ``dist2[j]`` holds the squared differences of column ``j`` (standardised units). Returns
+    ``K`` and ``[dK / dlog(l_j)]``; for Matern 5/2,
+    ``dk/dlog l_j = 5/3 (1 + sqrt5 r) exp(-sqrt5 r) D_j / l_j^2`` (no division by ``r``).
+    """
+    inv2 = np.exp(-2.0 * np.asarray(log_ls))
+    r2 = sum(d * w for d, w in zip(dist2, inv2, strict=True))
+    if kernel == "rbf":
+        K = np.exp(-0.5 * r2)
+        return K, [K * d * w for d, w in zip(dist2, inv2, strict=True)]
+    r = np.sqrt(r2)
+    decay = np.exp(-math.sqrt(5.0) * r)
+    K = (1.0 + math.sqrt(5.0) * r + 5.0 / 3.0 * r2) * decay
+    common = 5.0 / 3.0 * (1.0 + math.sqrt(5.0) * r) * decay
+    return K, [common * d * w for d, w in zip(dist2, inv2, strict=True)]
+
+
+def _column_dist2(A: np.ndarray, B: np.ndarray) -> list[np.ndarray]:
+    return [(A[:, j, None] - B[None, :, j]) ** 2 for j in range(A.shape[1])]
+
+
+class NonlinearAR1MultiFidelityGP(MultiFidelityModel):
+    """Nonlinear autoregressive multi-fidelity GP ("NARGP", Perdikaris et al. 2017).
+
+    ``f_high(x) = g(x, f_low(x))`` with a GP prior on ``g`` whose covariance is
+
+    ``k = s_lin^2 f f' + s_nl^2 k_f(f, f') k_x(x, x') + s_delta^2 k_delta(x, x')``
+
+    (``f = f_low(x)`` standardised, ``k_f``, ``k_x`` and ``k_delta`` ARD kernels of unit
+    variance). The product term lets the relation between the fidelities change with ``x``
+    and bend with ``f`` (a scale factor that differs between families of materials or
+    molecules); ``k_delta`` is the additive discrepancy. Perdikaris et al. (Proc. R. Soc. A 473,
+    20160751, 2017) use the last two terms (``linear_term=False``); the default adds the linear
+    term ``s_lin^2 f f'``, i.e. the AR1 model ``rho f_low + delta`` with a Gaussian prior on
+    ``rho``, so that the model contains Kennedy-O'Hagan's as a special case and extrapolates
+    linearly in ``f_low`` where the product term reverts to the mean.
+
+    Fitting (recursive, like the fast :class:`AR1MultiFidelityGP`): ``f_low`` at the
+    high-fidelity inputs is looked up (rows of ``X_low``) or predicted by the low-fidelity GP;
+    the hyperparameters (length scales, the three signal variances, the noise variance) maximise
+    the log marginal likelihood (L-BFGS-B with analytic gradients, ``n_restarts`` random
+    restarts) on standardised inputs and targets. Prediction: where ``f_low`` is predicted
+    rather than looked up, its uncertainty is propagated by Monte Carlo (``n_mc`` draws of
+    ``f_low``, law of total variance), as in the paper.
+
+    Parameters
+    ----------
+    linear_term : bool
+        Add ``s_lin^2 f f'`` (default) or use the kernel of Perdikaris et al. as it is.
+    n_mc : int
+        Draws of predicted low-fidelity values.
+    n_restarts : int
+        Random restarts of the marginal-likelihood optimisation (besides a default start).
+    kernel : {"matern52", "rbf"}
+        Kernel of ``k_f``, ``k_x``, ``k_delta`` and of the low-fidelity GP.
+    max_exact_low, random_seed :
+        As in :class:`AR1MultiFidelityGP`.
+    full_bayes : bool
+        Must be False: only the type-II maximum-likelihood fit is available.
+
+    Attributes
+    ----------
+    hyperparameters_ : dict
+        Length scales (standardised inputs) and signal/noise sd (standardised target).
+    log_marginal_likelihood_ : float
+        On the standardised scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(0, 1, 41)[:, None]
+    >>> low = np.sin(8 * np.pi * x[:, 0])
+    >>> high = (x[:, 0] - np.sqrt(2)) * low**2
+    >>> model = NonlinearAR1MultiFidelityGP().fit(x, low, x[::3], high[::3])
+    >>> mean, sd = model.predict(x[1:2])
+    >>> bool(abs(mean[0] - high[1]) < 0.1)
+    True
+    """
+
+    name = "nargp"
+
+    def __init__(
+        self,
+        *,
+        linear_term: bool = True,
+        n_mc: int = 32,
+        n_restarts: int = 3,
+        kernel: str = "matern52",
+        full_bayes: bool = False,
+        max_exact_low: int = 300,
+        random_seed: int = 0,
+    ) -> None:
+        if full_bayes:
+            raise ValueError(
+                "full_bayes=True is not available for NonlinearAR1MultiFidelityGP; its "
+                "hyperparameters are fitted by maximum marginal likelihood (full_bayes=False)"
+            )
+        super().__init__(
+            kernel=kernel, full_bayes=False, max_exact_low=max_exact_low, random_seed=random_seed
+        )
+        self.linear_term = bool(linear_term)
+        self.n_mc = check_positive_int("n_mc", n_mc, minimum=2)
+        self.n_restarts = check_positive_int("n_restarts", n_restarts, minimum=0)
+
+    # kernel on standardised [x, f] ------------------------------------------------------------
+
+    def _unpack(self, theta):
+        d = self._n_features
+        log_s = theta[:3]  # log sd of the linear, product and discrepancy terms
+        log_lf, log_lx, log_ld = theta[3], theta[4 : 4 + d], theta[4 + d : 4 + 2 * d]
+        return log_s, log_lf, log_lx, log_ld, theta[4 + 2 * d]
+
+    def _cross(self, theta, Za, fa, Zb, fb, grad: bool = False):
+        """Covariance between ``(Za, fa)`` and ``(Zb, fb)`` (and its gradient list)."""
+        log_s, log_lf, log_lx, log_ld, _ = self._unpack(theta)
+        s2 = np.exp(2.0 * log_s)
+        if not self.linear_term:
+            s2[0] = 0.0
+        dx = _column_dist2(Za, Zb)
+        Kf, dKf = _ard_kernel([(fa[:, None] - fb[None, :]) ** 2], [log_lf], self.kernel)
+        Kx, dKx = _ard_kernel(dx, log_lx, self.kernel)
+        Kd, dKd = _ard_kernel(dx, log_ld, self.kernel)
+        lin = np.outer(fa, fb)
+        K = s2[0] * lin + s2[1] * Kf * Kx + s2[2] * Kd
+        if not grad:
+            return K
+        grads = [2.0 * s2[0] * lin, 2.0 * s2[1] * Kf * Kx, 2.0 * s2[2] * Kd]
+        grads += [s2[1] * dKf[0] * Kx]
+        grads += [s2[1] * Kf * g for g in dKx]
+        grads += [s2[2] * g for g in dKd]
+        return K, grads
+
+    def _neg_log_marginal(self, theta):
+        K, grads = self._cross(theta, self._Z, self._f, self._Z, self._f, grad=True)
+        noise = math.exp(theta[-1])
+        n = len(self._y)
+        K[np.diag_indices(n)] += noise + 1e-8
+        try:
+            L = linalg.cholesky(K, lower=True)
+        except linalg.LinAlgError:
+            return 1e10, np.zeros_like(theta)
+        alpha = linalg.cho_solve((L, True), self._y)
+        value = 0.5 * self._y @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * math.log(2 * math.pi)
+        inner = np.outer(alpha, alpha) - linalg.cho_solve((L, True), np.eye(n))
+        gradient = [-0.5 * np.sum(inner * g) for g in grads]
+        gradient = np.array([*gradient, -0.5 * noise * inner.trace()])
+        if not self.linear_term:
+            gradient[0] = 0.0
+        return value, gradient
+
+    def _fit(self, X_low, y_low, X_high, y_high) -> None:
+        from scipy import optimize
+
+        d = X_low.shape[1]
+        self._x_mean, self._x_scale = X_low.mean(0), np.where(X_low.std(0) > 0, X_low.std(0), 1.0)
+        self._f_mean, self._f_scale = float(y_low.mean()), float(y_low.std()) or 1.0
+        self._y_mean, self._y_scale = float(y_high.mean()), float(y_high.std()) or 1.0
+        m_low, _ = self._low(X_high)
+        self._Z = (X_high - self._x_mean) / self._x_scale
+        self._f = (m_low - self._f_mean) / self._f_scale
+        self._y = (y_high - self._y_mean) / self._y_scale
+        log_l = (math.log(0.05), math.log(50.0))
+        bounds = [(math.log(0.02), math.log(20.0))] * 3 + [log_l] * (1 + 2 * d)
+        bounds.append((math.log(1e-6), math.log(2.0)))
+        starts = [np.r_[np.full(3, math.log(0.5)), np.zeros(1 + 2 * d), math.log(0.01)]]
+        rng = np.random.default_rng(self.random_seed)
+        for _ in range(self.n_restarts):
+            starts.append(
+                np.r_[
+                    rng.uniform(-1.5, 0.5, 3),
+                    rng.uniform(math.log(0.2), math.log(5.0), 1 + 2 * d),
+                    rng.uniform(math.log(1e-4), math.log(0.3)),
+                ]
+            )
+        best = None
+        for start in starts:
+            result = optimize.minimize(
+                self._neg_log_marginal, start, jac=True, method="L-BFGS-B", bounds=bounds
+            )
+            if best is None or result.fun < best.fun:
+                best = result
+        self.theta_ = best.x
+        self.log_marginal_likelihood_ = -float(best.fun)
+        K = self._cross(self.theta_, self._Z, self._f, self._Z, self._f)
+        K[np.diag_indices(len(K))] += math.exp(self.theta_[-1]) + 1e-8
+        self._L = linalg.cholesky(K, lower=True)
+        self._alpha = linalg.cho_solve((self._L, True), self._y)
+        log_s, log_lf, log_lx, log_ld, log_noise = self._unpack(self.theta_)
+        s = np.exp(log_s)
+        self.hyperparameters_ = {
+            "linear_sd": float(s[0]) if self.linear_term else 0.0,
+            "product_sd": float(s[1]),
+            "discrepancy_sd": float(s[2]),
+            "lengthscale_f": float(np.exp(log_lf)),
+            "lengthscale_x": np.exp(log_lx),
+            "lengthscale_discrepancy": np.exp(log_ld),
+            "noise_sd": float(np.exp(0.5 * log_noise)),
+        }
+
+    def _latent(self, Z, f):
+        """Predictive mean and variance of ``g`` at standardised ``(Z, f)`` (standardised y)."""
+        Ks = self._cross(self.theta_, Z, f, self._Z, self._f)
+        mean = Ks @ self._alpha
+        v = linalg.solve_triangular(self._L, Ks.T, lower=True)
+        s2 = np.exp(2.0 * self.theta_[:3])  # unit kernels are 1 at zero distance
+        prior = (s2[0] * f * f if self.linear_term else 0.0) + s2[1] + s2[2]
+        return mean, np.maximum(prior - (v * v).sum(0), 1e-12)
+
+    def _predict(self, X_new):
+        m_low, v_low = self._low(X_new)
+        Z = (X_new - self._x_mean) / self._x_scale
+        f = (m_low - self._f_mean) / self._f_scale
+        if not (v_low > 0).any():
+            mean, var = self._latent(Z, f)
+        else:
+            rng = np.random.default_rng(self.random_seed)
+            sd_f = np.sqrt(v_low) / self._f_scale
+            first = np.zeros(len(X_new))
+            second = np.zeros(len(X_new))
+            for _ in range(self.n_mc):
+                m, v = self._latent(Z, f + sd_f * rng.standard_normal(len(X_new)))
+                first += m
+                second += v + m * m
+            mean = first / self.n_mc
+            var = np.maximum(second / self.n_mc - mean * mean, 1e-12)
+        return mean * self._y_scale + self._y_mean, np.sqrt(var) * self._y_scale
+
+
 #: The multi-fidelity regressors by name.
 TRANSFER_MODELS: dict[str, type[MultiFidelityModel]] = {
     "single_fidelity": SingleFidelityGP,
     "ar1": AR1MultiFidelityGP,
     "difference": DifferenceTransfer,
     "proxy": ProxyTransfer,
+    "nargp": NonlinearAR1MultiFidelityGP,
 }
 
 
 def make_transfer_model(name: str, **options) -> MultiFidelityModel:
-    """A multi-fidelity regressor by name: ``single_fidelity``, ``ar1``, ``difference``, ``proxy``.
+    """A multi-fidelity regressor by name (a key of :data:`TRANSFER_MODELS`).
 
     Parameters
     ----------

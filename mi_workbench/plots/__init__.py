@@ -24,6 +24,7 @@ from mi_workbench.plots.spectra import (
     spectrum_predictive_band,
     spectrum_with_model,
 )
+from mi_workbench.plots.transfer import compute_budget_curve, fidelity_scatter, learning_curves
 
 __all__ = [
     "TEMPLATE",
@@ -45,4 +46,7 @@ __all__ = [
     "spectrum_predictive_band",
     "spectrum_with_model",
     "trace_plot",
+    "compute_budget_curve",
+    "fidelity_scatter",
+    "learning_curves",
 ]

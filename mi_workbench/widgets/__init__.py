@@ -5,6 +5,7 @@ as attributes for the next cell (``prior_panel.priors``, ``posterior_panel.idata
 """
 
 from mi_workbench.widgets.campaign_panel import CampaignPanel
+from mi_workbench.widgets.compute_budget_panel import ComputeBudgetPanel
 from mi_workbench.widgets.posterior_panel import PosteriorPanel
 from mi_workbench.widgets.prior_panel import PriorPanel
 from mi_workbench.widgets.spectrum_panel import SpectrumFitPanel
@@ -14,4 +15,5 @@ __all__ = [
     "PosteriorPanel",
     "PriorPanel",
     "SpectrumFitPanel",
+    "ComputeBudgetPanel",
 ]
