@@ -71,6 +71,18 @@ def test_fit_rejects_bad_arguments(line_model):
         fit(line_model, draws=0)
     with pytest.raises(TypeError, match="chains must be an integer"):
         fit(line_model, chains=2.5)
+    with pytest.raises(ValueError, match="target_accept must be strictly between 0 and 1"):
+        fit(line_model, target_accept=1.0)
+    with pytest.raises(TypeError, match="low_rank_mass_matrix must be True, False or None"):
+        fit(line_model, low_rank_mass_matrix="yes")
+
+
+def test_higher_target_accept_takes_smaller_steps(line_model):
+    def mean_step(target_accept):
+        idata = fit(line_model, draws=200, tune=300, target_accept=target_accept)
+        return float(idata["sample_stats"]["step_size"].mean())
+
+    assert mean_step(0.99) < 0.7 * mean_step(0.8)
 
 
 def test_metropolis_samples_the_same_posterior_as_nuts(line_model, line_fit):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
-from mi_workbench._checks import check_positive_int
+from mi_workbench._checks import check_finite_number, check_positive_int
 
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -62,6 +62,7 @@ def fit(
     progressbar: bool | None = None,
     on_progress: Callable[[float], None] | None = None,
     low_rank_mass_matrix: bool | None = None,
+    target_accept: float = 0.8,
 ) -> xr.DataTree:
     """Sample the posterior of ``model`` with NUTS (nutpie) and return an ``xarray.DataTree``.
 
@@ -80,6 +81,16 @@ def fit(
     on_progress : callable, optional
         Called from the calling thread with the finished fraction in [0, 1] about five times a
         second; panels use it to move their own progress bar.
+    low_rank_mass_matrix : bool, optional
+        Adapt a low-rank mass matrix (nutpie's ``adaptation="low_rank"``), which also learns the
+        strongest correlations between parameters, instead of a diagonal one. Default: the
+        model's ``mi_low_rank_mass_matrix`` attribute if it has one (the Cu2O exciton model
+        does), else diagonal.
+    target_accept : float, optional
+        Mean acceptance probability the warm-up aims for (0 < value < 1). Raise it (0.9-0.99)
+        when the diagnostics report divergences: the step size shrinks, and with it the
+        integration error in narrow regions of the posterior, at the cost of more steps per
+        draw.
 
     Returns
     -------
@@ -110,7 +121,11 @@ def fit(
         raise TypeError(
             f"low_rank_mass_matrix must be True, False or None, got {low_rank_mass_matrix!r}"
         )
+    target_accept = check_finite_number("target_accept", target_accept)
+    if not 0.0 < target_accept < 1.0:
+        raise ValueError(f"target_accept must be strictly between 0 and 1, got {target_accept!r}")
     extra = {"adaptation": "low_rank"} if low_rank_mass_matrix else {}
+    extra["target_accept"] = target_accept
 
     start = time.perf_counter()
     compiled = compiled_nutpie_model(model)
