@@ -15,6 +15,7 @@ from mi_workbench.data.generators import (
     noisy_line,
     virtual_alloys,
 )
+from mi_workbench.data.lattice import interface_lattice_table
 from mi_workbench.data.molecules import MOLECULES_XTB_DFT_PATH, load_molecules_xtb_dft
 from mi_workbench.data.spectra import (
     CU2O_ENERGY_GRID_EV,
@@ -36,6 +37,7 @@ __all__ = [
     "check_xy",
     "composition_descriptors",
     "confounded_annealing",
+    "interface_lattice_table",
     "load_molecules_xtb_dft",
     "noisy_line",
     "random_compositions",

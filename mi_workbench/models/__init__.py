@@ -1,5 +1,6 @@
 """Model builders (each returns a ``pm.Model``) and prior specifications."""
 
+from mi_workbench.models.conjugate import ConjugateLinearRegression
 from mi_workbench.models.data_swap import set_regression_data
 from mi_workbench.models.priors import FAMILIES, POSITIVE_FAMILIES, REAL_FAMILIES, Prior, as_prior
 from mi_workbench.models.regression import (
@@ -34,6 +35,7 @@ from mi_workbench.models.transfer import (
 )
 
 __all__ = [
+    "ConjugateLinearRegression",
     "AR1Spec",
     "AR1_APPROXIMATIONS",
     "DEFAULT_EXCITON_PRIORS",

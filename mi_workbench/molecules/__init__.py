@@ -5,6 +5,28 @@ Imports RDKit, tblite and PySCF only when a calculation runs. The data-set build
 committed data set loads with :func:`mi_workbench.data.load_molecules_xtb_dft`.
 """
 
+from mi_workbench.molecules.forward import (
+    PROPERTY_UNITS,
+    PropertyModel,
+    fingerprint_matrix,
+    fit_forward_models,
+)
+from mi_workbench.molecules.iqspr import (
+    IQSPR,
+    TargetRegion,
+    log_probability_in_region,
+    unique_molecules,
+    verify_molecules,
+)
+from mi_workbench.molecules.language import (
+    NGramLanguageModel,
+    canonical_smiles,
+    check_smiles,
+    default_language_model,
+    join_tokens,
+    load_smiles_corpus,
+    tokenize_smiles,
+)
 from mi_workbench.molecules.oracles import (
     AU_DIPOLE_TO_DEBYE,
     EMBED_SEED,
@@ -19,18 +41,60 @@ from mi_workbench.molecules.oracles import (
     run_oracle_batch,
     xtb_properties,
 )
+from mi_workbench.molecules.spacier import (
+    ExtrapolativeDesign,
+    extrapolative_acquisition,
+    temporary_region,
+)
+from mi_workbench.molecules.tree_search import (
+    BACKUPS,
+    LatticeTreeSearch,
+    SmilesTreeSearch,
+    gap_target_reward,
+    penalized_logp,
+    random_lattice_search,
+    sample_rollouts,
+    uct_search,
+)
 
 __all__ = [
     "AU_DIPOLE_TO_DEBYE",
     "EMBED_SEED",
+    "ExtrapolativeDesign",
     "HARTREE_TO_EV",
+    "NGramLanguageModel",
     "ORACLES",
     "SUPPORTED_ELEMENTS",
+    "canonical_smiles",
+    "check_smiles",
+    "default_language_model",
     "dft_properties",
     "embed_molecule",
+    "extrapolative_acquisition",
+    "join_tokens",
     "limit_threads",
+    "load_smiles_corpus",
     "prepare_molecule",
     "read_cache",
     "run_oracle_batch",
+    "temporary_region",
+    "tokenize_smiles",
     "xtb_properties",
+    "BACKUPS",
+    "LatticeTreeSearch",
+    "SmilesTreeSearch",
+    "gap_target_reward",
+    "penalized_logp",
+    "random_lattice_search",
+    "sample_rollouts",
+    "uct_search",
+    "IQSPR",
+    "PROPERTY_UNITS",
+    "PropertyModel",
+    "TargetRegion",
+    "fingerprint_matrix",
+    "fit_forward_models",
+    "log_probability_in_region",
+    "unique_molecules",
+    "verify_molecules",
 ]

@@ -6,7 +6,19 @@ No widget code lives here; :mod:`mi_workbench.widgets` wraps these figures in
 
 from mi_workbench.plots._style import TEMPLATE
 from mi_workbench.plots.design import acquisition_slice, best_so_far, predicted_vs_measured
+from mi_workbench.plots.extrapolation import (
+    best_distance_by_round,
+    region_path_plane,
+    region_path_rounds,
+)
 from mi_workbench.plots.model_selection import free_energy_plot
+from mi_workbench.plots.molecules import (
+    molecule_gallery_html,
+    molecule_image_uri,
+    molecule_svg,
+    population_by_step,
+    property_plane,
+)
 from mi_workbench.plots.posterior import (
     ess_comparison,
     pair_plot,
@@ -29,11 +41,16 @@ from mi_workbench.plots.transfer import compute_budget_curve, fidelity_scatter, 
 __all__ = [
     "TEMPLATE",
     "acquisition_slice",
+    "best_distance_by_round",
     "best_so_far",
     "ess_comparison",
     "free_energy_plot",
     "gap_rydberg_posteriors",
+    "molecule_gallery_html",
+    "molecule_image_uri",
+    "molecule_svg",
     "pair_plot",
+    "population_by_step",
     "posterior_marginals",
     "posterior_predictive_band",
     "posterior_spectrum_draws",
@@ -41,6 +58,9 @@ __all__ = [
     "predicted_vs_observed",
     "prior_densities",
     "prior_predictive",
+    "property_plane",
+    "region_path_plane",
+    "region_path_rounds",
     "shift_draws",
     "shift_posteriors",
     "spectrum_predictive_band",

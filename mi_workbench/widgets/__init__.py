@@ -6,12 +6,14 @@ as attributes for the next cell (``prior_panel.priors``, ``posterior_panel.idata
 
 from mi_workbench.widgets.campaign_panel import CampaignPanel
 from mi_workbench.widgets.compute_budget_panel import ComputeBudgetPanel
+from mi_workbench.widgets.inverse_design_panel import InverseDesignPanel
 from mi_workbench.widgets.posterior_panel import PosteriorPanel
 from mi_workbench.widgets.prior_panel import PriorPanel
 from mi_workbench.widgets.spectrum_panel import SpectrumFitPanel
 
 __all__ = [
     "CampaignPanel",
+    "InverseDesignPanel",
     "PosteriorPanel",
     "PriorPanel",
     "SpectrumFitPanel",
