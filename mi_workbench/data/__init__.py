@@ -16,7 +16,13 @@ from mi_workbench.data.generators import (
     virtual_alloys,
 )
 from mi_workbench.data.lattice import interface_lattice_table
-from mi_workbench.data.molecules import MOLECULES_XTB_DFT_PATH, load_molecules_xtb_dft
+from mi_workbench.data.molecules import (
+    MOLECULE_PROPERTY_LABELS,
+    MOLECULE_PROPERTY_UNITS,
+    MOLECULES_XTB_DFT_PATH,
+    XTB_PROPERTY_VARIABLES,
+    load_molecules_xtb_dft,
+)
 from mi_workbench.data.spectra import (
     CU2O_ENERGY_GRID_EV,
     CU2O_PRESETS,
@@ -31,6 +37,9 @@ __all__ = [
     "DESCRIPTOR_UNITS",
     "ELEMENT_PROPERTIES",
     "MOLECULES_XTB_DFT_PATH",
+    "MOLECULE_PROPERTY_LABELS",
+    "MOLECULE_PROPERTY_UNITS",
+    "XTB_PROPERTY_VARIABLES",
     "RegressionData",
     "VIRTUAL_ALLOY_LAW",
     "as_regression_data",

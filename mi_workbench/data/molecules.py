@@ -24,6 +24,23 @@ MOLECULES_XTB_DFT_PATH = Path(__file__).resolve().parent / "molecules_xtb_dft.nc
 
 _SUBSETS = ("all", "xtb", "dft")
 
+MOLECULE_PROPERTY_UNITS = {"homo_lumo_gap": "eV", "total_energy": "hartree", "dipole": "debye"}
+"""The molecular properties the oracles compute (their result keys), with units."""
+
+MOLECULE_PROPERTY_LABELS = {
+    "homo_lumo_gap": "HOMO-LUMO gap",
+    "total_energy": "total energy",
+    "dipole": "dipole moment",
+}
+"""Words for each property on axes and in tables."""
+
+XTB_PROPERTY_VARIABLES = {
+    "homo_lumo_gap": "xtb_homo_lumo_gap_ev",
+    "total_energy": "xtb_total_energy_hartree",
+    "dipole": "xtb_dipole_debye",
+}
+"""Variable of :func:`load_molecules_xtb_dft` that holds each property's xTB value."""
+
 
 def load_molecules_xtb_dft(
     subset: str = "all", path: str | os.PathLike | None = None

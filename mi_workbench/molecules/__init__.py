@@ -1,4 +1,12 @@
-"""Molecules: virtual experiments (GFN2-xTB and DFT oracles) and the computed xTB/DFT data set.
+"""Molecules: virtual experiments, a chemical language model, and inverse design.
+
+- Virtual experiments: GFN2-xTB and DFT oracles (:mod:`~mi_workbench.molecules.oracles`) and the
+  builder of the computed xTB/DFT data set (:mod:`~mi_workbench.molecules.dataset`).
+- A SMILES tokenizer and n-gram language model (:mod:`~mi_workbench.molecules.language`).
+- Forward models on fingerprints (:mod:`~mi_workbench.molecules.forward`), iQSPR's sequential
+  Monte Carlo toward a target region (:mod:`~mi_workbench.molecules.iqspr`), the SPACIER-style
+  extrapolative loop (:mod:`~mi_workbench.molecules.spacier`) and UCT tree search over lattices
+  and SMILES (:mod:`~mi_workbench.molecules.tree_search`).
 
 Imports RDKit, tblite and PySCF only when a calculation runs. The data-set builder is
 :mod:`mi_workbench.molecules.dataset` (``python -m mi_workbench.molecules.dataset``); the
@@ -6,7 +14,6 @@ committed data set loads with :func:`mi_workbench.data.load_molecules_xtb_dft`.
 """
 
 from mi_workbench.molecules.forward import (
-    PROPERTY_UNITS,
     PropertyModel,
     fingerprint_matrix,
     fit_forward_models,
@@ -89,7 +96,6 @@ __all__ = [
     "sample_rollouts",
     "uct_search",
     "IQSPR",
-    "PROPERTY_UNITS",
     "PropertyModel",
     "TargetRegion",
     "fingerprint_matrix",

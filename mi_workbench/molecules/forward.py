@@ -32,26 +32,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from mi_workbench._checks import check_choice, check_finite_array, check_positive_int
+from mi_workbench.data.molecules import MOLECULE_PROPERTY_UNITS, XTB_PROPERTY_VARIABLES
 from mi_workbench.models.conjugate import ConjugateLinearRegression
 
 __all__ = [
     "DESCRIPTOR_NAMES",
-    "PROPERTY_COLUMNS",
-    "PROPERTY_UNITS",
     "PropertyModel",
     "fingerprint_matrix",
     "fit_forward_models",
 ]
 
-PROPERTY_UNITS = {"homo_lumo_gap": "eV", "total_energy": "hartree", "dipole": "debye"}
-"""Units of the properties the oracles compute, by property name."""
-
-PROPERTY_COLUMNS = {
-    "homo_lumo_gap": "xtb_homo_lumo_gap_ev",
-    "total_energy": "xtb_total_energy_hartree",
-    "dipole": "xtb_dipole_debye",
-}
-"""Variable of :func:`mi_workbench.data.load_molecules_xtb_dft` holding each property."""
 
 _ELEMENTS = ("H", "C", "N", "O", "F", "S", "Cl")
 DESCRIPTOR_NAMES = (
@@ -185,7 +175,7 @@ class PropertyModel:
     name : str
         Property name, e.g. ``"homo_lumo_gap"``.
     units : str, optional
-        Units of the property (default from :data:`PROPERTY_UNITS`, else ``""``).
+        Units of the property (default from :data:`MOLECULE_PROPERTY_UNITS`, else ``""``).
     radius, n_bits, descriptors
         Featurisation, see :func:`fingerprint_matrix`.
 
@@ -223,7 +213,7 @@ class PropertyModel:
         if not isinstance(name, str) or not name:
             raise TypeError(f"name must be a non-empty str, got {name!r}")
         self.name = name
-        self.units = PROPERTY_UNITS.get(name, "") if units is None else str(units)
+        self.units = MOLECULE_PROPERTY_UNITS.get(name, "") if units is None else str(units)
         self.radius = check_positive_int("radius", radius, minimum=0)
         self.n_bits = check_positive_int("n_bits", n_bits)
         self.descriptors = bool(descriptors)
@@ -333,7 +323,7 @@ def fit_forward_models(
         Any of ``"homo_lumo_gap"``, ``"total_energy"``, ``"dipole"``.
     dataset : xarray.Dataset, optional
         Default ``load_molecules_xtb_dft("xtb")``; any data set with ``smiles`` and the
-        variables named in :data:`PROPERTY_COLUMNS` (or variables named like the properties).
+        variables named in :data:`XTB_PROPERTY_VARIABLES` (or variables named like the properties).
     holdout_fraction : float, optional
         Fraction of molecules held out at random; the models are fitted on the rest and
         ``holdout_metrics_`` holds their accuracy on the held-out ones (0: fit on all).
@@ -356,19 +346,19 @@ def fit_forward_models(
         properties = (properties,)
     properties = list(properties)
     if not properties:
-        raise ValueError(f"properties is empty; choose from {list(PROPERTY_UNITS)}")
+        raise ValueError(f"properties is empty; choose from {list(MOLECULE_PROPERTY_UNITS)}")
     if dataset is None:
         from mi_workbench.data import load_molecules_xtb_dft
 
         dataset = load_molecules_xtb_dft("xtb")
     columns = {}
     for name in properties:
-        if name in PROPERTY_COLUMNS and PROPERTY_COLUMNS[name] in dataset:
-            columns[name] = PROPERTY_COLUMNS[name]
+        if name in XTB_PROPERTY_VARIABLES and XTB_PROPERTY_VARIABLES[name] in dataset:
+            columns[name] = XTB_PROPERTY_VARIABLES[name]
         elif name in dataset:
             columns[name] = name
         else:
-            check_choice("properties", name, [p for p in PROPERTY_COLUMNS if p in dataset])
+            check_choice("properties", name, [p for p in XTB_PROPERTY_VARIABLES if p in dataset])
     if not 0.0 <= float(holdout_fraction) < 1.0:
         raise ValueError(f"holdout_fraction must be in [0, 1), got {holdout_fraction!r}")
     smiles = np.asarray(dataset["smiles"].values).astype(str)
@@ -388,7 +378,7 @@ def fit_forward_models(
     for name in properties:
         model = PropertyModel(name, radius=radius, n_bits=n_bits, descriptors=descriptors)
         units = dataset[columns[name]].attrs.get("units")
-        if units and name not in PROPERTY_UNITS:
+        if units and name not in MOLECULE_PROPERTY_UNITS:
             model.units = str(units)
         y = np.asarray(dataset[columns[name]].values, dtype=float)
         model.fit(list(smiles[train]), y[train], features=X_train, decomposition=decomposition)

@@ -70,12 +70,11 @@ import pandas as pd
 import xarray as xr
 
 from mi_workbench._checks import check_finite_number, check_positive_int
+from mi_workbench.data.molecules import MOLECULE_PROPERTY_UNITS
 from mi_workbench.design._journal import Journal, JournalError
 from mi_workbench.design.acquisition import probability_in_interval
-from mi_workbench.molecules.forward import PROPERTY_UNITS
 
 __all__ = [
-    "PROPERTY_UNITS",
     "ExtrapolativeDesign",
     "check_target_region",
     "extrapolative_acquisition",
@@ -105,7 +104,7 @@ def _bound(name: str, value: object, default: float) -> float:
 
 def check_target_region(
     region: object,
-    allowed: Sequence[str] | Mapping[str, str] = tuple(PROPERTY_UNITS),
+    allowed: Sequence[str] | Mapping[str, str] = tuple(MOLECULE_PROPERTY_UNITS),
     argument: str = "final_region",
 ) -> dict[str, tuple[float, float]]:
     """Validate a target region ``{property: (low, high)}`` and return it with float bounds.
@@ -118,7 +117,7 @@ def check_target_region(
     region : mapping
         Property name -> ``(low, high)``.
     allowed : sequence or mapping of str, optional
-        Property names that may appear (default :data:`PROPERTY_UNITS`).
+        Property names that may appear (default :data:`MOLECULE_PROPERTY_UNITS`).
     argument : str, optional
         Name used in error messages.
 
@@ -493,7 +492,7 @@ class ExtrapolativeDesign:
         random_seed: int = 0,
         progress: bool = True,
     ):
-        all_units = dict(PROPERTY_UNITS)
+        all_units = dict(MOLECULE_PROPERTY_UNITS)
         if units is not None:
             if not isinstance(units, Mapping):
                 raise TypeError(f"units must be a mapping {{property: unit}}, got {units!r}")

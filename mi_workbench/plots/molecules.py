@@ -23,13 +23,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import xarray as xr
 
+from mi_workbench.data.molecules import (
+    MOLECULE_PROPERTY_LABELS,
+    MOLECULE_PROPERTY_UNITS,
+    XTB_PROPERTY_VARIABLES,
+)
 from mi_workbench.plots._style import COLORS, TEMPLATE
 
 __all__ = [
     "PLANE_TRACES",
-    "PROPERTY_LABELS",
-    "PROPERTY_UNITS",
-    "TRAINING_VARIABLES",
     "check_property_region",
     "molecule_gallery_html",
     "molecule_image_uri",
@@ -42,20 +44,6 @@ __all__ = [
     "training_property_values",
 ]
 
-#: Units of the design properties (the xTB oracle's keys).
-PROPERTY_UNITS = {"homo_lumo_gap": "eV", "total_energy": "hartree", "dipole": "debye"}
-#: Words for the axes and the gallery.
-PROPERTY_LABELS = {
-    "homo_lumo_gap": "HOMO-LUMO gap",
-    "total_energy": "total energy",
-    "dipole": "dipole moment",
-}
-#: Variable of :func:`mi_workbench.data.load_molecules_xtb_dft` that holds each property.
-TRAINING_VARIABLES = {
-    "homo_lumo_gap": "xtb_homo_lumo_gap_ev",
-    "total_energy": "xtb_total_energy_hartree",
-    "dipole": "xtb_dipole_debye",
-}
 #: Trace names of :func:`property_plane`, always in this order.
 PLANE_TRACES = ("training data (xTB)", "iQSPR population", "found (predicted)", "found (xTB)")
 
@@ -72,17 +60,18 @@ def property_label(name: str, wrap: bool = False) -> str:
     >>> property_label("dipole")
     'dipole moment (debye)'
     """
-    word = PROPERTY_LABELS.get(name, name)
-    unit = PROPERTY_UNITS.get(name)
+    word = MOLECULE_PROPERTY_LABELS.get(name, name)
+    unit = MOLECULE_PROPERTY_UNITS.get(name)
     if not unit:
         return word
     return f"{word}<br>({unit})" if wrap else f"{word} ({unit})"
 
 
 def _check_property(argument: str, name: object) -> str:
-    if name not in PROPERTY_UNITS:
+    if name not in MOLECULE_PROPERTY_UNITS:
         raise ValueError(
-            f"{argument} must be one of the properties {list(PROPERTY_UNITS)}, got {name!r}"
+            f"{argument} must be one of the properties {list(MOLECULE_PROPERTY_UNITS)}, "
+            f"got {name!r}"
         )
     return str(name)
 
@@ -97,7 +86,7 @@ def check_property_region(
     region : mapping of str -> (float, float)
         Bounds per property; both finite, ``low < high``.
     properties : sequence of str, optional
-        The allowed property names (default: :data:`PROPERTY_UNITS`).
+        The allowed property names (default: :data:`MOLECULE_PROPERTY_UNITS`).
 
     Returns
     -------
@@ -118,7 +107,7 @@ def check_property_region(
         raise TypeError(
             f"region must be a dict {{property: (low, high)}}, got {type(region).__name__}"
         )
-    allowed = list(PROPERTY_UNITS if properties is None else properties)
+    allowed = list(MOLECULE_PROPERTY_UNITS if properties is None else properties)
     if not region:
         raise ValueError("region must bound at least one property, got {}")
     out = {}
@@ -132,7 +121,7 @@ def check_property_region(
             raise TypeError(
                 f"the bounds of {name} must be two numbers (low, high), got {bounds!r}"
             ) from None
-        unit = PROPERTY_UNITS.get(name, "")
+        unit = MOLECULE_PROPERTY_UNITS.get(name, "")
         if not (math.isfinite(low) and math.isfinite(high)):
             raise ValueError(f"the bounds of {name} must be finite numbers, got ({low}, {high})")
         if low == high:
@@ -164,15 +153,15 @@ def training_property_values(training: xr.Dataset | pd.DataFrame, name: str) -> 
     """
     _check_property("name", name)
     if isinstance(training, xr.Dataset):
-        for variable in (TRAINING_VARIABLES[name], name):
+        for variable in (XTB_PROPERTY_VARIABLES[name], name):
             if variable in training.data_vars:
                 return np.asarray(training[variable].values, dtype=float).ravel()
         raise ValueError(
-            f"the training data set has no variable {TRAINING_VARIABLES[name]!r} or {name!r}; "
+            f"the training data set has no variable {XTB_PROPERTY_VARIABLES[name]!r} or {name!r}; "
             f"it has {list(training.data_vars)}"
         )
     if isinstance(training, pd.DataFrame):
-        for column in (name, TRAINING_VARIABLES[name]):
+        for column in (name, XTB_PROPERTY_VARIABLES[name]):
             if column in training.columns:
                 return np.asarray(training[column].values, dtype=float)
         raise ValueError(
@@ -643,8 +632,8 @@ def molecule_gallery_html(
         for name in properties:
             mean = float(row.get(f"{name}_mean", np.nan))
             sd = float(row.get(f"{name}_sd", np.nan))
-            unit = PROPERTY_UNITS[name]
-            label = html.escape(PROPERTY_LABELS[name])
+            unit = MOLECULE_PROPERTY_UNITS[name]
+            label = html.escape(MOLECULE_PROPERTY_LABELS[name])
             text = f"{label}: {_number(mean)} &plusmn; {_number(sd, 2)}"
             computed = float(row.get(f"xtb_{name}", np.nan))
             if np.isfinite(computed):

@@ -23,9 +23,8 @@ import plotly.graph_objects as go
 import xarray as xr
 
 from mi_workbench._checks import check_positive_int
+from mi_workbench.data.molecules import MOLECULE_PROPERTY_LABELS, MOLECULE_PROPERTY_UNITS
 from mi_workbench.plots.molecules import (
-    PROPERTY_LABELS,
-    PROPERTY_UNITS,
     check_property_region,
     molecule_gallery_html,
     plane_traces,
@@ -46,7 +45,7 @@ DEFAULT_REGION_QUANTILES = {
     "dipole": (0.60, 0.90),
 }
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-_XTB_COLUMNS = tuple(f"xtb_{name}" for name in PROPERTY_UNITS)
+_XTB_COLUMNS = tuple(f"xtb_{name}" for name in MOLECULE_PROPERTY_UNITS)
 _HELP = (
     "<b>Inverse design with iQSPR</b>. Choose two properties, then draw the target region on "
     "the plot (box or lasso select) or type its bounds. <b>Run design</b> samples molecules "
@@ -197,7 +196,7 @@ class InverseDesignPanel(Panel):
         super().__init__()
         if forward_models is None:
             self.forward_models: dict[str, object] = {}
-            self._properties = list(PROPERTY_UNITS)
+            self._properties = list(MOLECULE_PROPERTY_UNITS)
         else:
             if not isinstance(forward_models, Mapping) or not forward_models:
                 raise TypeError(
@@ -206,10 +205,10 @@ class InverseDesignPanel(Panel):
                     f"{forward_models!r}"
                 )
             for name, model in forward_models.items():
-                if name not in PROPERTY_UNITS:
+                if name not in MOLECULE_PROPERTY_UNITS:
                     raise ValueError(
                         f"unknown property {name!r} in forward_models; allowed are "
-                        f"{list(PROPERTY_UNITS)}"
+                        f"{list(MOLECULE_PROPERTY_UNITS)}"
                     )
                 if not callable(getattr(model, "predict", None)):
                     raise TypeError(
@@ -217,7 +216,7 @@ class InverseDesignPanel(Panel):
                         f"got {type(model).__name__}"
                     )
             self.forward_models = dict(forward_models)
-            self._properties = [n for n in PROPERTY_UNITS if n in self.forward_models]
+            self._properties = [n for n in MOLECULE_PROPERTY_UNITS if n in self.forward_models]
         if len(self._properties) < 2:
             raise ValueError(
                 f"the panel needs forward models of two properties to draw a plane, got "
@@ -267,7 +266,7 @@ class InverseDesignPanel(Panel):
         self._region = {x: start[x], y: start[y]}
         self._bounds_memory.update(self._region)
 
-        options = [(PROPERTY_LABELS[n], n) for n in self._properties]
+        options = [(MOLECULE_PROPERTY_LABELS[n], n) for n in self._properties]
         self.x_property = widgets.Dropdown(options=options, value=x, description="x axis")
         self.y_property = widgets.Dropdown(options=options, value=y, description="y axis")
         self.x_property.observe(lambda change: self._on_property("x", change), names="value")
@@ -544,7 +543,7 @@ class InverseDesignPanel(Panel):
             table.at[index, "xtb_ok"] = ok
             table.at[index, "xtb_reason"] = str(record.get("reason", ""))
             inside = ok
-            for name in PROPERTY_UNITS:
+            for name in MOLECULE_PROPERTY_UNITS:
                 value = float(record.get(name, math.nan))
                 table.at[index, f"xtb_{name}"] = value
                 if name in region:
@@ -785,8 +784,9 @@ class InverseDesignPanel(Panel):
         x, y = self.properties
         (xl, xh), (yl, yh) = self._region[x], self._region[y]
         parts.append(
-            f"Target: {PROPERTY_LABELS[x]} {xl:.4g} to {xh:.4g} {PROPERTY_UNITS[x]}, "
-            f"{PROPERTY_LABELS[y]} {yl:.4g} to {yh:.4g} {PROPERTY_UNITS[y]}."
+            f"Target: {MOLECULE_PROPERTY_LABELS[x]} {xl:.4g} to {xh:.4g} "
+            f"{MOLECULE_PROPERTY_UNITS[x]}, "
+            f"{MOLECULE_PROPERTY_LABELS[y]} {yl:.4g} to {yh:.4g} {MOLECULE_PROPERTY_UNITS[y]}."
         )
         inside = (
             (self._training_values[x] >= xl)
