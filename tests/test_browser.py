@@ -213,9 +213,12 @@ def _wait_for_idle_kernel(page) -> None:
 
 
 def _wait_until_all_cells_ran(page, timeout_s: float) -> None:
-    """Every code cell shows an execution count (none is ``[*]`` or empty); the kernel is idle."""
+    """Every code cell shows an execution count (none is ``[*]`` or empty) and the kernel is idle,
+    or a cell raised (Run All stops there, so waiting longer would only time out)."""
     page.wait_for_function(
         """() => {
+            const raised = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]';
+            if (document.querySelector(raised)) return true;
             const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
             if (prompts.length === 0) return false;
             const done = prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
