@@ -7,7 +7,6 @@ any argument is a PyTensor variable.
 from mi_workbench.physics.alloys import (
     HYSTERESIS_DOMAIN,
     HYSTERESIS_ELEMENTS,
-    VirtualHysteresis,
     VirtualHysteresisExperiment,
     lambda2,
     thermal_hysteresis_k,
@@ -37,7 +36,6 @@ from mi_workbench.physics.lineshapes import (
 __all__ = [
     "HYSTERESIS_DOMAIN",
     "HYSTERESIS_ELEMENTS",
-    "VirtualHysteresis",
     "VirtualHysteresisExperiment",
     "lambda2",
     "thermal_hysteresis_k",

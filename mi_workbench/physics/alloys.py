@@ -351,7 +351,3 @@ class VirtualHysteresisExperiment:
     def true_value(self, rows) -> np.ndarray:
         """The noise-free delta(T) in K of ``rows`` (for scoring campaigns, not for measuring)."""
         return np.asarray(thermal_hysteresis_k(rows, noise_sd_k=0.0), dtype=float)
-
-
-#: Short name used in the design contract.
-VirtualHysteresis = VirtualHysteresisExperiment
