@@ -161,3 +161,12 @@ def test_runs_are_reproducible_with_a_seed(models, corner):
     np.testing.assert_allclose(first["weight"].values, second["weight"].values)
     other = design.run(4, 12, random_seed=4, progress=False)
     assert not np.array_equal(first["smiles"].values, other["smiles"].values)
+
+
+def test_run_reports_its_progress_after_every_step(models, corner):
+    design = IQSPR(models, corner, language_model=default_language_model())
+    seen: list[float] = []
+    design.run(4, 8, random_seed=0, progress=False, on_progress=seen.append)
+    assert seen == [0.25, 0.5, 0.75, 1.0]
+    with pytest.raises(TypeError, match="on_progress must be callable"):
+        design.run(2, 4, random_seed=0, progress=False, on_progress="bar")

@@ -354,6 +354,7 @@ class IQSPR:
         progress: bool = True,
         beta_schedule: Sequence[float] | Callable[[int], float] | None = None,
         ess_threshold: float = 0.5,
+        on_progress: Callable[[float], None] | None = None,
     ) -> xr.Dataset:
         """Run the sequential Monte Carlo.
 
@@ -382,6 +383,9 @@ class IQSPR:
         ess_threshold : float, optional
             Resample when the effective sample size is below ``ess_threshold * n_particles``
             (1.0: resample at every step, as XenonPy's iQSPR does).
+        on_progress : callable, optional
+            Called after every step with the finished fraction in (0, 1]; panels use it to move
+            their own progress bar.
 
         Returns
         -------
@@ -398,6 +402,8 @@ class IQSPR:
             raise ValueError(f"ess_threshold must be in (0, 1], got {ess_threshold!r}")
         if random_seed is not None:
             check_positive_int("random_seed", random_seed, minimum=0)
+        if on_progress is not None and not callable(on_progress):
+            raise TypeError(f"on_progress must be callable or None, got {on_progress!r}")
         betas = self._schedule(beta_schedule, n_steps)
         self._cache.clear()  # the forward models may have been refitted since the last run
         rng = np.random.default_rng(random_seed)
@@ -440,6 +446,8 @@ class IQSPR:
                 in_region = float(np.mean(log_like > math.log(0.5)))
                 bar.set_postfix(ess=f"{ess:.0f}", in_region=f"{in_region:.0%}", refresh=False)
                 bar.update(1)
+                if on_progress is not None:
+                    on_progress((step + 1) / n_steps)
         finally:
             bar.close()
         return self._dataset(record, betas, ess_list, resampled_list, random_seed, n_particles)

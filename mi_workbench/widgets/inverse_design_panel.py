@@ -475,7 +475,13 @@ class InverseDesignPanel(Panel):
             # in a notebook, iQSPR's step-by-step bar (tqdm) shows inside the panel
             self.log.clear_output()
             with self.log:
-                result = design.run(n_steps, n_particles, random_seed=seed, progress=_in_kernel())
+                result = design.run(
+                    n_steps,
+                    n_particles,
+                    random_seed=seed,
+                    progress=_in_kernel(),
+                    on_progress=lambda fraction: self._set_progress(0.1 + 0.85 * fraction),
+                )
             return result, found_molecules(result, self._training_smiles)
 
         outcome = self._busy(work, "Design failed")
