@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import ipywidgets as widgets
@@ -14,6 +14,8 @@ from mi_workbench.data.tables import RegressionData
 
 _ERROR_STYLE = "color:#b00020;font-weight:bold"
 _INFO_STYLE = "color:#444"
+
+_Result = TypeVar("_Result")
 
 
 class Panel:
@@ -24,6 +26,7 @@ class Panel:
     def __init__(self) -> None:
         self.message = widgets.HTML(value="")
         self._error = ""
+        self._running = False
 
     @property
     def error(self) -> str:
@@ -58,8 +61,35 @@ class Panel:
                 self.widget.add_class(name)
         return self.widget._repr_mimebundle_(**kwargs)
 
+    def _set_progress(self, fraction: float) -> None:
+        self.progress.value = float(min(max(fraction, 0.0), 1.0))
 
-_Result = TypeVar("_Result")
+    def _run_busy(
+        self, work: Callable[[], _Result], buttons: Sequence[widgets.Button], failure: str
+    ) -> _Result | None:
+        """Run ``work()`` with ``buttons`` disabled and ``self.progress`` going from 0 to 1.
+
+        If it raises, the bar turns red, the message reads ``"<failure>: <error>"``, the
+        previous results stay in place and ``None`` is returned.
+        """
+        self._running = True
+        for button in buttons:
+            button.disabled = True
+        self.progress.value = 0.0
+        self.progress.bar_style = ""
+        try:
+            outcome = work()
+        except Exception as error:  # shown to the user; the previous results stay in place
+            self.progress.bar_style = "danger"
+            self._show_error(f"{failure}: {error}")
+            return None
+        finally:
+            for button in buttons:
+                button.disabled = False
+            self._running = False
+        self.progress.value = 1.0
+        self.progress.bar_style = "success"
+        return outcome
 
 
 class SamplingPanel(Panel):
@@ -71,7 +101,6 @@ class SamplingPanel(Panel):
     """
 
     def _build_sampling_controls(self) -> None:
-        self._running = False
         self.sample_button = widgets.Button(
             description="Sample posterior",
             button_style="primary",
@@ -89,30 +118,14 @@ class SamplingPanel(Panel):
     def sample(self):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
 
-    def _set_progress(self, fraction: float) -> None:
-        self.progress.value = float(min(max(fraction, 0.0), 1.0))
-
     def _run_sampling(self, work: Callable[[], _Result]) -> _Result | None:
         """Run ``work()`` with the button disabled; ``None`` (and a message) if it raised."""
         if self._running:
             return None
-        self._running = True
-        self.sample_button.disabled = True
-        self.progress.value = 0.0
-        self.progress.bar_style = ""
         self._show_info("Sampling ... (the first run with new priors compiles the model)")
-        try:
-            outcome = work()
-        except Exception as error:  # shown to the user; the previous results stay in place
-            self.progress.bar_style = "danger"
-            self._show_error(f"Sampling failed: {error}")
-            return None
-        finally:
-            self.sample_button.disabled = False
-            self._running = False
-        self.progress.value = 1.0
-        self.progress.bar_style = "success"
-        self._clear_message()
+        outcome = self._run_busy(work, [self.sample_button], "Sampling failed")
+        if not self.error:
+            self._clear_message()
         return outcome
 
 

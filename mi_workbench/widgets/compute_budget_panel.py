@@ -150,7 +150,6 @@ class ComputeBudgetPanel(Panel):
         self._n_with_high = int(np.isfinite(self._y_high).sum())
         self._fractions = fractions
         self._cache: dict[tuple, pd.DataFrame] = {}
-        self._busy = False
         self._converting = False
         self.table: pd.DataFrame | None = None
         self.result: pd.Series | None = None
@@ -250,7 +249,7 @@ class ComputeBudgetPanel(Panel):
             The curve (also ``panel.table``), or None if the settings are invalid or the
             evaluation failed (the message says why; the previous results stay).
         """
-        if self._busy:
+        if self._running:
             return None
         try:
             key = self._settings()
@@ -261,15 +260,11 @@ class ComputeBudgetPanel(Panel):
             self._refresh()
             return self.table
         total_s, model, seed, repeats = key
-        self._busy = True
-        self.evaluate_button.disabled = True
-        self.progress.value = 0.0
-        self.progress.bar_style = ""
         n_fits = len(self._fractions) * repeats
         self._show_info(f"Fitting {MODEL_LABELS.get(model, model)} {n_fits} times ...")
         start = time.perf_counter()
-        try:
-            table = budget_curve(
+        table = self._run_busy(
+            lambda: budget_curve(
                 self._X,
                 self._y_low,
                 self._y_high,
@@ -280,20 +275,16 @@ class ComputeBudgetPanel(Panel):
                 n_repeats=repeats,
                 random_seed=seed,
                 min_test=self.min_test,
-                progress=lambda done, total: setattr(self.progress, "value", done / total),
-            )
-        except Exception as error:  # shown to the user; the previous results stay in place
-            self.progress.bar_style = "danger"
-            self._show_error(f"Evaluation failed: {error}")
+                progress=lambda done, total: self._set_progress(done / total),
+            ),
+            [self.evaluate_button],
+            "Evaluation failed",
+        )
+        if table is None:
             return None
-        finally:
-            self._busy = False
-            self.evaluate_button.disabled = False
         seconds = time.perf_counter() - start
         table.attrs["evaluation_s"] = seconds
         self._cache[key] = table
-        self.progress.value = 1.0
-        self.progress.bar_style = "success"
         self._refresh()
         self._show_info(f"Evaluated {n_fits} fits in {seconds:.1f} s.")
         return self.table

@@ -249,7 +249,6 @@ class InverseDesignPanel(Panel):
         self.result: xr.Dataset | None = None
         self.molecules: pd.DataFrame | None = None
         self._result_region: dict[str, tuple[float, float]] | None = None
-        self._running = False
         self._syncing = 0
         self._gallery_start = 0
         self._bounds_memory: dict[str, tuple[float, float]] = {}
@@ -484,7 +483,7 @@ class InverseDesignPanel(Panel):
                 )
             return result, found_molecules(result, self._training_smiles)
 
-        outcome = self._busy(work, "Design failed")
+        outcome = self._run_busy(work, self._action_buttons, "Design failed")
         if outcome is None:
             return None
         self.result, self.molecules = outcome
@@ -519,27 +518,19 @@ class InverseDesignPanel(Panel):
         smiles = [self.molecules.at[i, "smiles"] for i in pending]
 
         def work():
-            import tblite.interface  # noqa: F401 - load its OpenMP runtime before limiting it
-            from threadpoolctl import threadpool_limits
-
             from mi_workbench.molecules.oracles import run_oracle_batch
 
             records = []
-            # One OpenMP thread: on a busy 2-core machine tblite's threads wait for each other
-            # (measured 5 s instead of 0.03 s per small molecule). The kernel's own limits
-            # come back afterwards.
-            with threadpool_limits(limits=1):
-                for k, text in enumerate(smiles):
-                    self._show_info(f"xTB {k + 1}/{len(smiles)}: {text}")
-                    records.extend(
-                        run_oracle_batch(
-                            [text], "xtb", cache_path=self.xtb_cache_path, progress=False
-                        )
-                    )
-                    self._set_progress((k + 1) / len(smiles))
+            # xtb_properties runs each calculation with one OpenMP thread (its default).
+            for k, text in enumerate(smiles):
+                self._show_info(f"xTB {k + 1}/{len(smiles)}: {text}")
+                records.extend(
+                    run_oracle_batch([text], "xtb", cache_path=self.xtb_cache_path, progress=False)
+                )
+                self._set_progress((k + 1) / len(smiles))
             return records
 
-        records = self._busy(work, "xTB failed")
+        records = self._run_busy(work, self._action_buttons, "xTB failed")
         if records is None:
             return None
         table = self.molecules.copy()
@@ -566,28 +557,9 @@ class InverseDesignPanel(Panel):
         return self.molecules
 
     # ------------------------------------------------------------------ running
-    def _busy(self, work, failure: str):
-        self._running = True
-        self.run_button.disabled = True
-        self.verify_button.disabled = True
-        self.progress.value = 0.0
-        self.progress.bar_style = ""
-        try:
-            outcome = work()
-        except Exception as error:  # shown to the user; the previous results stay in place
-            self.progress.bar_style = "danger"
-            self._show_error(f"{failure}: {error}")
-            return None
-        finally:
-            self.run_button.disabled = False
-            self.verify_button.disabled = False
-            self._running = False
-        self.progress.value = 1.0
-        self.progress.bar_style = "success"
-        return outcome
-
-    def _set_progress(self, fraction: float) -> None:
-        self.progress.value = float(min(max(fraction, 0.0), 1.0))
+    @property
+    def _action_buttons(self) -> tuple[widgets.Button, widgets.Button]:
+        return (self.run_button, self.verify_button)
 
     def _models_for(self, names: Sequence[str]) -> dict[str, object]:
         missing = [n for n in names if n not in self.forward_models]
