@@ -451,6 +451,24 @@ class DifferenceTransfer(MultiFidelityModel):
         return m_low + m_d, np.sqrt(v_low + sd_d**2)
 
 
+def _average_over_low_draws(conditional, m_low, sd_low, n_mc: int, random_seed: int):
+    """Mean and variance of a prediction averaged over uncertain low-fidelity values.
+
+    ``conditional(f) -> (mean, variance)`` predicts given low-fidelity values ``f``; it is
+    averaged over ``n_mc`` draws ``f ~ N(m_low, sd_low**2)`` with the law of total variance
+    (Monte Carlo propagation, as in Perdikaris et al. 2017).
+    """
+    rng = np.random.default_rng(random_seed)
+    first = np.zeros(len(m_low))
+    second = np.zeros(len(m_low))
+    for _ in range(n_mc):
+        mean, var = conditional(m_low + sd_low * rng.standard_normal(len(m_low)))
+        first += mean
+        second += var + mean * mean
+    mean = first / n_mc
+    return mean, second / n_mc - mean * mean
+
+
 class ProxyTransfer(MultiFidelityModel):
     """Hutchinson et al. (2017) "proxy as descriptor": a GP on ``[X, y_low(X)]`` for ``y_high``.
 
@@ -510,16 +528,15 @@ class ProxyTransfer(MultiFidelityModel):
         m_low, v_low = self._low(X_new)
         if not (v_low > 0).any():
             return self.gp_.predict(self._inputs(X_new, m_low))
-        rng = np.random.default_rng(self.random_seed)
-        first = np.zeros(len(X_new))
-        second = np.zeros(len(X_new))
-        for _ in range(self.n_mc):
-            y_draw = m_low + np.sqrt(v_low) * rng.standard_normal(len(X_new))
+
+        def conditional(y_draw):
             mean, sd = self.gp_.predict(self._inputs(X_new, y_draw))
-            first += mean
-            second += sd**2 + mean**2
-        mean = first / self.n_mc
-        return mean, np.sqrt(np.maximum(second / self.n_mc - mean**2, 1e-300))
+            return mean, sd**2
+
+        mean, var = _average_over_low_draws(
+            conditional, m_low, np.sqrt(v_low), self.n_mc, self.random_seed
+        )
+        return mean, np.sqrt(np.maximum(var, 1e-300))
 
 
 def _ard_kernel(dist2: list[np.ndarray], log_ls: np.ndarray, kernel: str):
@@ -739,16 +756,11 @@ class NonlinearAR1MultiFidelityGP(MultiFidelityModel):
         if not (v_low > 0).any():
             mean, var = self._latent(Z, f)
         else:
-            rng = np.random.default_rng(self.random_seed)
             sd_f = np.sqrt(v_low) / self._f_scale
-            first = np.zeros(len(X_new))
-            second = np.zeros(len(X_new))
-            for _ in range(self.n_mc):
-                m, v = self._latent(Z, f + sd_f * rng.standard_normal(len(X_new)))
-                first += m
-                second += v + m * m
-            mean = first / self.n_mc
-            var = np.maximum(second / self.n_mc - mean * mean, 1e-12)
+            mean, var = _average_over_low_draws(
+                lambda f_draw: self._latent(Z, f_draw), f, sd_f, self.n_mc, self.random_seed
+            )
+            var = np.maximum(var, 1e-12)
         return mean * self._y_scale + self._y_mean, np.sqrt(var) * self._y_scale
 
 
