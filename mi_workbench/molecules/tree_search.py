@@ -280,6 +280,16 @@ class LatticeTreeSearch:
         return "".join(self.species[k] for k in sites)
 
     # -- the search ----------------------------------------------------------------------------
+    def _check_n_evaluations(self, n_evaluations: object) -> int:
+        """``n_evaluations`` as an int, or raise if it exceeds the distinct structures."""
+        n_evaluations = check_positive_int("n_evaluations", n_evaluations)
+        if n_evaluations > self.n_structures:
+            raise ValueError(
+                f"n_evaluations must be at most the number of distinct structures "
+                f"{self.n_structures}, got {n_evaluations}"
+            )
+        return n_evaluations
+
     def run(self, n_evaluations: int, progress: bool = True) -> xr.Dataset:
         """Search with a budget of ``n_evaluations`` objective evaluations.
 
@@ -305,12 +315,7 @@ class LatticeTreeSearch:
         >>> search.run(20, progress=False)["best_so_far"].values[-1]
         np.float64(6.0)
         """
-        n_evaluations = check_positive_int("n_evaluations", n_evaluations)
-        if n_evaluations > self.n_structures:
-            raise ValueError(
-                f"n_evaluations must be at most the number of distinct structures "
-                f"{self.n_structures}, got {n_evaluations}"
-            )
+        n_evaluations = self._check_n_evaluations(n_evaluations)
         rng = np.random.default_rng(self.random_seed)
         sign = 1.0 if self.maximize else -1.0
         cache: dict[tuple, float] = {}
@@ -462,12 +467,7 @@ def random_lattice_search(
     10
     """
     search = LatticeTreeSearch(n_sites, objective, random_seed=random_seed, **options)
-    n_evaluations = check_positive_int("n_evaluations", n_evaluations)
-    if n_evaluations > search.n_structures:
-        raise ValueError(
-            f"n_evaluations must be at most the number of distinct structures "
-            f"{search.n_structures}, got {n_evaluations}"
-        )
+    n_evaluations = search._check_n_evaluations(n_evaluations)
     rng = np.random.default_rng(search.random_seed)
     seen: set[tuple] = set()
     records = []
