@@ -9,6 +9,7 @@ from mi_workbench.data.elements import (
     composition_descriptors,
     random_compositions,
 )
+from mi_workbench.data.files import read_spectrum, read_table, write_csv
 from mi_workbench.data.generators import (
     VIRTUAL_ALLOY_LAW,
     confounded_annealing,
@@ -22,6 +23,13 @@ from mi_workbench.data.molecules import (
     MOLECULES_XTB_DFT_PATH,
     XTB_PROPERTY_VARIABLES,
     load_molecules_xtb_dft,
+)
+from mi_workbench.data.raman import (
+    RAMANCHADA2_LICENCE,
+    SI_PHONON_CM1,
+    SILICON_RAMAN_CITATION,
+    silicon_raman_spectra,
+    silicon_raman_spectrum,
 )
 from mi_workbench.data.spectra import (
     CU2O_ENERGY_GRID_EV,
@@ -40,6 +48,9 @@ __all__ = [
     "MOLECULE_PROPERTY_LABELS",
     "MOLECULE_PROPERTY_UNITS",
     "XTB_PROPERTY_VARIABLES",
+    "RAMANCHADA2_LICENCE",
+    "SILICON_RAMAN_CITATION",
+    "SI_PHONON_CM1",
     "RegressionData",
     "VIRTUAL_ALLOY_LAW",
     "as_regression_data",
@@ -50,7 +61,12 @@ __all__ = [
     "load_molecules_xtb_dft",
     "noisy_line",
     "random_compositions",
+    "read_spectrum",
+    "read_table",
+    "silicon_raman_spectra",
+    "silicon_raman_spectrum",
     "synthetic_cu2o_spectrum",
     "synthetic_peak_spectrum",
     "virtual_alloys",
+    "write_csv",
 ]

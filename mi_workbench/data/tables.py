@@ -74,6 +74,8 @@ def as_regression_data(
     Returns
     -------
     RegressionData
+        With the units of the chosen columns from ``df.attrs["units"]`` (a DataFrame, e.g. from
+        :func:`mi_workbench.data.read_table`) or from each variable's ``attrs["units"]``.
 
     Raises
     ------
@@ -120,6 +122,9 @@ def as_regression_data(
             raise ValueError(f"features and target must share one dimension, got {sorted(dims)}")
         columns = {name: data[name].values for name in [*features, target]}
     else:
+        table_units = data.attrs.get("units")
+        if isinstance(table_units, dict):
+            units = {n: table_units[n] for n in [*features, target] if n in table_units}
         columns = {name: data[name].to_numpy() for name in [*features, target]}
     X = np.column_stack(
         [check_finite_array(f"column {name!r}", columns[name], ndim=1) for name in features]
