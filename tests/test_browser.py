@@ -294,3 +294,143 @@ def test_prior_panel_slider_moves_the_curve_in_jupyterlab(lab_server):
             raise
         finally:
             browser.close()
+
+
+# ---------------------------------------------------------------------------- general panels
+# A notebook a researcher could write the day after the seminar: their own four-line model, the
+# general prior panel, and a posterior panel that samples in the background.
+GENERAL_NOTEBOOK = "general_panels_check.ipynb"
+GENERAL_CELLS = [
+    "import numpy as np\nimport pymc as pm\nfrom mi_workbench.widgets import PosteriorPanel, "
+    "PriorPanel\n\nt = np.linspace(0.0, 5.0, 60)\nmeasured = np.exp(-0.7 * t) + "
+    "np.random.default_rng(0).normal(0.0, 0.03, t.size)",
+    'with pm.Model() as decay:\n    time_s = pm.Data("time_s", t)\n'
+    '    rate = pm.LogNormal("rate", 0.0, 0.5)\n    noise = pm.HalfNormal("noise", 0.1)\n'
+    '    pm.Normal("signal", pm.math.exp(-rate * time_s), noise, observed=measured)',
+    "prior_panel = PriorPanel(decay)\nprior_panel",
+    "posterior_panel = PosteriorPanel(prior_panel, draws=200, tune=200)\nposterior_panel",
+    "first = posterior_panel.sample()  # an earlier posterior, which Cancel must keep\n"
+    "posterior_panel.draws = 2_000_000  # the next sampling is long enough to cancel",
+]
+GENERAL_SECONDS = 300
+
+
+def _write_notebook(base_url: str, token: str, name: str, cells: list[str]) -> None:
+    """Create a notebook through the server's contents API (it lands in the lab's root)."""
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": src,
+                "outputs": [],
+                "execution_count": None,
+            }
+            for src in cells
+        ],
+        "metadata": {
+            "kernelspec": {
+                "display_name": "Python 3 (mi-workbench)",
+                "language": "python",
+                "name": "python3",
+            },
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    body = json.dumps({"type": "notebook", "format": "json", "content": notebook}).encode()
+    request = urllib.request.Request(
+        f"{base_url}/api/contents/{name}",
+        data=body,
+        method="PUT",
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=30).close()
+
+
+def _run_new_cell(page, code: str) -> None:
+    """Add a cell below the last one, type ``code`` into it and run it (Shift+Enter)."""
+    last = page.locator(".jp-Notebook .jp-Cell").last
+    last.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Escape")  # command mode
+    page.keyboard.press("b")  # a new cell below
+    page.keyboard.press("Enter")  # edit mode: typed keys are code, not shortcuts
+    page.keyboard.type(code)
+    page.keyboard.press("Shift+Enter")
+
+
+def _figure_paths(figure) -> list[str]:
+    return figure.locator(".scatterlayer .trace path.js-line").evaluate_all(
+        "paths => paths.map(p => p.getAttribute('d'))"
+    )
+
+
+def test_general_panels_in_jupyterlab_sample_in_background_and_cancel(lab_server):
+    """Move a prior control and see the predictive change; Sample; run a cell meanwhile;
+    Cancel and find the earlier posterior kept."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    base_url, token, log_path = lab_server
+    _write_notebook(base_url, token, GENERAL_NOTEBOOK, GENERAL_CELLS)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        try:
+            page.goto(f"{base_url}/lab/tree/{GENERAL_NOTEBOOK}?token={token}", timeout=120_000)
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+            _wait_for_idle_kernel(page)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            _wait_until_all_cells_ran(page, GENERAL_SECONDS)
+            errors = page.locator(ERROR_OUTPUT)
+            assert errors.count() == 0, f"error output after Run All:\n{errors.first.inner_text()}"
+
+            # 1. a prior control moves the prior predictive curves
+            prior = page.locator(".mi-model-prior-panel").first
+            prior.scroll_into_view_if_needed()
+            predictive = prior.locator(".js-plotly-plot").nth(1)
+            predictive.locator(".scatterlayer .trace path.js-line").first.wait_for(timeout=60_000)
+            before = _figure_paths(predictive)
+            handle = prior.locator(".widget-slider .noUi-handle").filter(visible=True).first
+            handle.focus()
+            for _ in range(SLIDER_KEY_PRESSES):
+                handle.press("ArrowRight")
+            deadline = time.monotonic() + UPDATE_SECONDS
+            after = _figure_paths(predictive)
+            while after == before and time.monotonic() < deadline:
+                page.wait_for_timeout(250)
+                after = _figure_paths(predictive)
+            prior.screenshot(path=str(ARTIFACTS / "model_prior_panel.png"))
+            assert after != before, "the prior predictive did not change after a control moved"
+
+            # 2. Sample runs in the background: the kernel runs another cell meanwhile
+            posterior = page.locator(".mi-model-posterior-panel").first
+            posterior.scroll_into_view_if_needed()
+            posterior.get_by_role("button", name="Sample posterior").click()
+            cancel = posterior.get_by_role("button", name="Cancel")
+            page.wait_for_function(
+                "el => !el.disabled", arg=cancel.element_handle(), timeout=30_000
+            )
+            _run_new_cell(
+                page, 'print("kernel answered while sampling:", posterior_panel.is_sampling)'
+            )
+            answer = page.get_by_text("kernel answered while sampling: True")
+            answer.wait_for(timeout=60_000)
+
+            # 3. Cancel stops it and keeps the earlier posterior
+            cancel.click()
+            posterior.get_by_text("Cancelled").wait_for(timeout=120_000)
+            posterior.screenshot(path=str(ARTIFACTS / "model_posterior_panel.png"))
+            _run_new_cell(page, 'print("earlier posterior kept:", posterior_panel.idata is first)')
+            page.get_by_text("earlier posterior kept: True").wait_for(timeout=60_000)
+            errors = page.locator(ERROR_OUTPUT)
+            assert errors.count() == 0, f"error output:\n{errors.first.inner_text()}"
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / "browser_general_failure.png"), full_page=True)
+            shutil.copy(log_path, ARTIFACTS / "jupyter-lab.log")
+            raise
+        finally:
+            browser.close()

@@ -53,7 +53,7 @@ def test_hdi_of_uniform_draws_has_the_requested_width():
 
 
 def test_prior_densities_one_subplot_per_prior_over_the_995_interval():
-    priors = {"a": Prior("normal", 1.0, 2.0), "b": Prior("exponential", scale=3.0)}
+    priors = {"a": Prior("Normal", 1.0, 2.0), "b": Prior("Exponential", lam=1 / 3.0)}
     fig = prior_densities(priors)
     assert isinstance(fig, go.Figure)
     assert [t.name for t in fig.data] == ["a", "b"]
@@ -63,8 +63,8 @@ def test_prior_densities_one_subplot_per_prior_over_the_995_interval():
         assert trace.x[0] == pytest.approx(low) and trace.x[-1] == pytest.approx(high)
         np.testing.assert_allclose(trace.y, prior.pdf(np.asarray(trace.x)))
     assert [a.text for a in fig.layout.annotations] == [
-        "<b>a</b><br>Normal(loc=1, scale=2)",
-        "<b>b</b><br>Exponential(scale=3)",
+        "<b>a</b><br>Normal(mu=1, sigma=2)",
+        "<b>b</b><br>Exponential(lam=0.3333)",
     ]
     assert fig.layout.template == TEMPLATE
 

@@ -14,7 +14,12 @@ from mi_workbench.inference.evidence import (
     temperature_ladder,
 )
 from mi_workbench.inference.metropolis import ModelDensity, metropolis, model_density
-from mi_workbench.inference.sampling import compiled_nutpie_model, fit, in_notebook
+from mi_workbench.inference.sampling import (
+    SamplingCancelled,
+    compiled_nutpie_model,
+    fit,
+    in_notebook,
+)
 
 __all__ = [
     "ESS_MIN",
@@ -22,6 +27,7 @@ __all__ = [
     "Diagnostics",
     "EvidenceResult",
     "ModelDensity",
+    "SamplingCancelled",
     "compiled_nutpie_model",
     "diagnose",
     "ess_per_second",

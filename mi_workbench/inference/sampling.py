@@ -7,6 +7,7 @@ samples again after ``pm.set_data`` pays the compile only once. The current valu
 
 from __future__ import annotations
 
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -35,11 +36,19 @@ def compiled_nutpie_model(model):
     return cache[key].with_data(**values) if values else cache[key]
 
 
+class SamplingCancelled(Exception):
+    """Raised by :func:`fit` when its ``cancel`` event was set before sampling finished."""
+
+
 def _finished(sampler) -> bool:
     try:
         return bool(sampler.is_finished)
     except TimeoutError:  # nutpie reports a busy sampler this way
         return False
+
+
+def _ignore_progress(_fraction: float) -> None:
+    """Progress callback of a cancellable fit that reports no progress."""
 
 
 def in_notebook() -> bool:
@@ -63,6 +72,8 @@ def fit(
     on_progress: Callable[[float], None] | None = None,
     low_rank_mass_matrix: bool | None = None,
     target_accept: float = 0.8,
+    cancel: threading.Event | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> xr.DataTree:
     """Sample the posterior of ``model`` with NUTS (nutpie) and return an ``xarray.DataTree``.
 
@@ -91,6 +102,13 @@ def fit(
         when the diagnostics report divergences: the step size shrinks, and with it the
         integration error in narrow regions of the posterior, at the cost of more steps per
         draw.
+    cancel : threading.Event, optional
+        Set it (from another thread) to stop: the sampler is aborted within about 0.2 s and
+        :class:`SamplingCancelled` is raised. A compile in progress cannot be interrupted; the
+        event is honoured as soon as it ends.
+    on_stage : callable, optional
+        Called with ``"compiling"`` before the model is compiled (or taken from the cache) and
+        ``"sampling"`` when sampling starts, so that a panel can say what it is waiting for.
 
     Returns
     -------
@@ -127,9 +145,19 @@ def fit(
     extra = {"adaptation": "low_rank"} if low_rank_mass_matrix else {}
     extra["target_accept"] = target_accept
 
+    if cancel is not None and not isinstance(cancel, threading.Event):
+        raise TypeError(f"cancel must be a threading.Event, got {type(cancel).__name__}")
+    if on_stage is not None:
+        on_stage("compiling")
     start = time.perf_counter()
     compiled = compiled_nutpie_model(model)
     compile_time = time.perf_counter() - start
+    if cancel is not None and cancel.is_set():
+        raise SamplingCancelled("sampling was cancelled before it started")
+    if on_stage is not None:
+        on_stage("sampling")
+    if cancel is not None and on_progress is None:
+        on_progress = _ignore_progress
 
     progress = {"done": 0, "total": max(1, chains * (draws + tune))}
 
@@ -153,6 +181,11 @@ def fit(
     )
     if on_progress is not None:
         while not _finished(sampler):
+            if cancel is not None and cancel.is_set():
+                sampler.cancel()
+                raise SamplingCancelled(
+                    f"sampling was cancelled after {progress['done']} of {progress['total']} draws"
+                )
             on_progress(progress["done"] / progress["total"])
             time.sleep(0.2)
         idata = sampler.wait()

@@ -2,7 +2,25 @@
 
 from mi_workbench.models.conjugate import ConjugateLinearRegression
 from mi_workbench.models.data_swap import set_regression_data
-from mi_workbench.models.priors import FAMILIES, POSITIVE_FAMILIES, REAL_FAMILIES, Prior, as_prior
+from mi_workbench.models.inspection import (
+    FreeVariable,
+    ModelStructure,
+    ObservedVariable,
+    inspect_model,
+    model_with_priors,
+    priors_code,
+)
+from mi_workbench.models.predictive import PriorDraws, PriorPredictive
+from mi_workbench.models.priors import (
+    ELICIT_TOLERANCE,
+    FAMILIES,
+    POSITIVE_FAMILIES,
+    REAL_FAMILIES,
+    Prior,
+    as_prior,
+    elicit,
+    families_for_support,
+)
 from mi_workbench.models.regression import (
     REGRESSION_PRIOR_NAMES,
     Standardization,
@@ -35,6 +53,17 @@ from mi_workbench.models.transfer import (
 )
 
 __all__ = [
+    "ELICIT_TOLERANCE",
+    "FreeVariable",
+    "ModelStructure",
+    "ObservedVariable",
+    "PriorDraws",
+    "PriorPredictive",
+    "elicit",
+    "families_for_support",
+    "inspect_model",
+    "model_with_priors",
+    "priors_code",
     "ConjugateLinearRegression",
     "AR1Spec",
     "AR1_APPROXIMATIONS",

@@ -22,7 +22,7 @@ import xarray as xr
 
 from mi_workbench._checks import check_positive_int
 from mi_workbench.data.tables import check_xy
-from mi_workbench.models.priors import Prior, as_prior
+from mi_workbench.models.priors import POSITIVE_FAMILIES, REAL_FAMILIES, Prior, as_prior
 
 #: The three priors of the regression model, on the standardised scale.
 REGRESSION_PRIOR_NAMES = ("intercept", "coefficients", "noise")
@@ -35,9 +35,9 @@ def default_regression_priors() -> dict[str, Prior]:
     ``noise`` (residual standard deviation in target standard deviations) ~ HalfNormal(1).
     """
     return {
-        "intercept": Prior("normal", 0.0, 1.0),
-        "coefficients": Prior("normal", 0.0, 1.0),
-        "noise": Prior("half_normal", 0.0, 1.0),
+        "intercept": Prior("Normal", mu=0.0, sigma=1.0),
+        "coefficients": Prior("Normal", mu=0.0, sigma=1.0),
+        "noise": Prior("HalfNormal", sigma=1.0),
     }
 
 
@@ -51,15 +51,16 @@ def regression_priors(priors: Mapping[str, Prior | dict] | None = None) -> dict[
                 f"the regression has priors {list(REGRESSION_PRIOR_NAMES)}"
             )
         result[name] = as_prior(name, value)
-    if result["noise"].support != "positive":
+    if result["noise"].family not in POSITIVE_FAMILIES:
         raise ValueError(
-            f"the noise prior must be a positive family, got {result['noise'].family!r}"
+            "the noise prior must be a family on the positive half-line "
+            f"{list(POSITIVE_FAMILIES)}, got {result['noise'].family!r}"
         )
     for name in ("intercept", "coefficients"):
-        if result[name].support != "real":
+        if result[name].family not in REAL_FAMILIES:
             raise ValueError(
-                f"the {name} prior must be a real-line family (normal, student_t, laplace), "
-                f"got {result[name].family!r}"
+                f"the {name} prior must be a family on the whole real line "
+                f"{list(REAL_FAMILIES)}, got {result[name].family!r}"
             )
     return result
 

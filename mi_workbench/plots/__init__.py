@@ -27,7 +27,13 @@ from mi_workbench.plots.posterior import (
     predicted_vs_observed,
     trace_plot,
 )
-from mi_workbench.plots.priors import prior_densities, prior_predictive
+from mi_workbench.plots.priors import (
+    model_prior_predictive,
+    predictive_histogram,
+    prior_densities,
+    prior_predictive,
+    variable_priors,
+)
 from mi_workbench.plots.spectra import (
     gap_rydberg_posteriors,
     posterior_spectrum_draws,
@@ -39,6 +45,9 @@ from mi_workbench.plots.spectra import (
 from mi_workbench.plots.transfer import compute_budget_curve, fidelity_scatter, learning_curves
 
 __all__ = [
+    "model_prior_predictive",
+    "predictive_histogram",
+    "variable_priors",
     "TEMPLATE",
     "acquisition_slice",
     "best_distance_by_round",

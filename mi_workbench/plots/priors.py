@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from mi_workbench._checks import check_finite_array
 from mi_workbench.models.priors import Prior
-from mi_workbench.plots._style import COLORS, TEMPLATE, data_markers
+from mi_workbench.plots._style import COLORS, TEMPLATE, data_markers, subplot_grid
 
 #: Probability mass of the prior that the density plots show.
 DENSITY_MASS = 0.995
@@ -197,3 +197,308 @@ def predictive_y_range(y_obs: np.ndarray) -> list[float]:
     low, high = float(np.min(y_obs)), float(np.max(y_obs))
     span = high - low if high > low else max(abs(high), 1.0)
     return [low - span, high + span]
+
+
+# ---------------------------------------------------------------------------------------------
+# Any model: one subplot per free variable, and the prior predictive of an observed variable.
+
+#: Bins of the histograms of variables that are drawn rather than given by a density.
+_N_BINS = 40
+#: Probability of the prior predictive band.
+PREDICTIVE_BAND_PROB = 0.9
+
+
+def histogram_curve(values: np.ndarray, bins: int = _N_BINS) -> tuple[np.ndarray, np.ndarray]:
+    """A density histogram of draws as step-line points ``(x, density)`` (one trace, fast).
+
+    Draws outside their central 99.5 % are left out so that a heavy tail does not squash the
+    plot.
+
+    Examples
+    --------
+    >>> x, d = histogram_curve(np.random.default_rng(0).normal(size=1000))
+    >>> x.shape == d.shape, bool(d.max() > 0.3)
+    (True, True)
+    """
+    values = np.asarray(values, dtype=float).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.array([0.0, 0.0]), np.array([0.0, 0.0])
+    tail = (1.0 - DENSITY_MASS) / 2.0
+    low, high = np.quantile(values, [tail, 1.0 - tail])
+    if high <= low:
+        return np.array([low, low]), np.array([0.0, 1.0])
+    density, edges = np.histogram(values, bins=bins, range=(low, high), density=True)
+    x = np.repeat(edges, 2)[1:-1]
+    y = np.repeat(density, 2)
+    return np.concatenate([[edges[0]], x, [edges[-1]]]), np.concatenate([[0.0], y, [0.0]])
+
+
+def variable_curve(prior: Prior | None, draws: np.ndarray | None):
+    """The curve of one variable's subplot: the prior's density, or a histogram of its draws."""
+    if prior is not None:
+        return density_curve(prior)
+    if draws is None:
+        raise ValueError("a variable without a Prior needs its draws")
+    return histogram_curve(draws)
+
+
+def variable_priors(
+    priors: Mapping[str, Prior | None],
+    draws: Mapping[str, np.ndarray] | None = None,
+    titles: Mapping[str, str] | None = None,
+    max_cols: int = 4,
+) -> go.Figure:
+    """One subplot per variable: the density of its :class:`Prior`, or a histogram of draws.
+
+    Parameters
+    ----------
+    priors : dict of str -> Prior or None
+        The variables in order; ``None`` for a variable whose prior is not a fixed
+        distribution (e.g. a hierarchical one): it is drawn as a histogram of ``draws[name]``.
+    draws : dict of str -> array, optional
+        Prior draws of the variables given as ``None``.
+    titles : dict of str -> str, optional
+        Subplot titles; default the name over the prior's description.
+    max_cols : int
+        Subplots per row.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Trace ``i`` belongs to the ``i``-th variable (a filled line); subplot titles are the
+        layout's annotations in the same order.
+
+    Examples
+    --------
+    >>> fig = variable_priors({"tau": Prior("HalfNormal", sigma=1.0), "theta": None},
+    ...                       draws={"theta": np.random.default_rng(0).normal(size=(100, 3))})
+    >>> [t.name for t in fig.data], fig.data[1].line.shape
+    (['tau', 'theta'], 'hv')
+    """
+    if not isinstance(priors, Mapping) or not priors:
+        raise ValueError("priors must be a non-empty dict of name -> Prior or None")
+    draws = dict(draws or {})
+    titles = dict(titles or {})
+    names = list(priors)
+    rows, cols = subplot_grid(len(names), max_cols)
+    subplot_titles = [
+        titles.get(n, prior_title(n, priors[n]) if priors[n] is not None else f"<b>{n}</b>")
+        for n in names
+    ]
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=subplot_titles,
+        horizontal_spacing=0.06,
+        vertical_spacing=min(0.25, 0.6 / rows),
+    )
+    for i, name in enumerate(names):
+        prior = priors[name]
+        if prior is not None and not isinstance(prior, Prior):
+            raise TypeError(f"priors[{name!r}] must be a Prior or None, got {type(prior).__name__}")
+        x, y = variable_curve(prior, draws.get(name))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                name=name,
+                mode="lines",
+                line={"color": COLORS["draws"], "width": 2, "shape": "linear" if prior else "hv"},
+                fill="tozeroy",
+                fillcolor=COLORS["band"],
+                hovertemplate=f"{name} = %{{x:.4g}}<br>density %{{y:.3g}}<extra></extra>",
+            ),
+            row=i // cols + 1,
+            col=i % cols + 1,
+        )
+    fig.update_yaxes(rangemode="tozero", showticklabels=False)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(
+        template=TEMPLATE, showlegend=False, height=60 + 210 * rows, margin={"t": 60, "b": 30}
+    )
+    return fig
+
+
+def predictive_band(draws: np.ndarray, prob: float = PREDICTIVE_BAND_PROB) -> np.ndarray:
+    """Pointwise central band of predictive draws (n_draws, n_points): array (2, n_points)."""
+    tail = (1.0 - prob) / 2.0
+    return np.quantile(np.asarray(draws, dtype=float), [tail, 1.0 - tail], axis=0)
+
+
+def prior_predictive_arrays(
+    x_obs: np.ndarray,
+    replicated: np.ndarray,
+    x_grid: np.ndarray | None = None,
+    mean_draws: np.ndarray | None = None,
+    max_lines: int = 50,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The x and y arrays of :func:`model_prior_predictive`'s traces, without building a figure.
+
+    Panels update their figure in place with these: ``"high"`` and ``"low"`` are the band's
+    edges over the sorted ``x_obs``, ``"lines"`` the mean curves as one NaN-separated line.
+
+    Examples
+    --------
+    >>> arrays = prior_predictive_arrays(np.arange(4.0), np.ones((10, 4)))
+    >>> sorted(arrays), arrays["high"][1].tolist()
+    (['high', 'lines', 'low'], [1.0, 1.0, 1.0, 1.0])
+    """
+    x_obs = np.asarray(x_obs, dtype=float).ravel()
+    replicated = np.asarray(replicated, dtype=float).reshape(-1, x_obs.size)
+    order = np.argsort(x_obs, kind="stable")
+    low, high = predictive_band(replicated[:, order])
+    lines: tuple = (np.array([]), np.array([]))
+    if mean_draws is not None:
+        if x_grid is None:
+            raise ValueError("mean_draws need their x_grid")
+        lines = join_lines(np.asarray(x_grid, dtype=float), np.asarray(mean_draws)[:max_lines])
+    return {"high": (x_obs[order], high), "low": (x_obs[order], low), "lines": lines}
+
+
+def model_prior_predictive(
+    x_obs: np.ndarray,
+    y_obs: np.ndarray,
+    replicated: np.ndarray,
+    *,
+    x_grid: np.ndarray | None = None,
+    mean_draws: np.ndarray | None = None,
+    x_label: str = "x",
+    y_label: str = "y",
+    max_lines: int = 50,
+    kind: str = "prior",
+) -> go.Figure:
+    """The prior (or posterior) predictive of an observed variable over its data.
+
+    Parameters
+    ----------
+    x_obs, y_obs : array (n_obs,)
+        The data: x positions (an input, or the observation index) and observations.
+    replicated : array (n_draws, n_obs)
+        Prior predictive draws of the observations (noise included).
+    x_grid, mean_draws : array (n_points,) and (n_draws, n_points), optional
+        The noise-free mean drawn from the prior (curves), over ``x_grid`` (sorted).
+    x_label, y_label : str
+        Axis titles (with units).
+    max_lines : int
+        At most this many mean curves are drawn.
+    kind : str
+        ``"prior"`` or ``"posterior"``: which predictive the draws are (titles only).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Traces ``"90% predictive"`` (upper edge, then lower edge filled to it, over the data's
+        sorted x), ``"prior draws"`` (the mean curves as one NaN-separated trace, empty without
+        ``mean_draws``) and ``"data"``. The y axis spans the data range widened by one span on
+        each side, so that priors that predict implausible values visibly leave the plot.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> fig = model_prior_predictive(np.arange(5.0), np.zeros(5), rng.normal(size=(30, 5)))
+    >>> [t.name for t in fig.data]
+    ['90% predictive', '90% predictive (low)', 'prior draws', 'data']
+    """
+    x_obs = check_finite_array("x_obs", x_obs, ndim=1)
+    y_obs = check_finite_array("y_obs", y_obs, ndim=1)
+    if x_obs.size != y_obs.size:
+        raise ValueError(f"x_obs and y_obs differ in length: {x_obs.size} and {y_obs.size}")
+    arrays = prior_predictive_arrays(x_obs, replicated, x_grid, mean_draws, max_lines)
+    name = f"{100 * PREDICTIVE_BAND_PROB:g}% predictive"
+    band_line = {"width": 0.5, "color": COLORS["draws"]}
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=arrays["high"][0],
+                y=arrays["high"][1],
+                name=name,
+                mode="lines",
+                line=band_line,
+                hoverinfo="skip",
+            ),
+            go.Scatter(
+                x=arrays["low"][0],
+                y=arrays["low"][1],
+                name=f"{name} (low)",
+                mode="lines",
+                line=band_line,
+                fill="tonexty",
+                fillcolor="rgba(31, 119, 180, 0.15)",
+                hoverinfo="skip",
+                showlegend=False,
+            ),
+            go.Scatter(
+                x=arrays["lines"][0],
+                y=arrays["lines"][1],
+                name=f"{kind} draws",
+                mode="lines",
+                line={"color": COLORS["draws"], "width": 1},
+                opacity=0.45,
+                hoverinfo="skip",
+            ),
+            data_markers(x_obs, y_obs, size=5),
+        ]
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        xaxis_title=x_label,
+        yaxis_title=y_label,
+        yaxis_range=predictive_y_range(y_obs),
+        title=(
+            "Prior predictive: mean curves drawn from the priors, and where data would fall"
+            if kind == "prior"
+            else "Posterior predictive: the fitted model's 90 % band of new data, and the data"
+        ),
+        height=420,
+        legend={"x": 0.01, "y": 0.99},
+    )
+    return fig
+
+
+def predictive_histogram(
+    y_obs: np.ndarray, replicated: np.ndarray, *, label: str = "y", kind: str = "prior"
+) -> go.Figure:
+    """Density of all predictive draws pooled, beside the histogram of the observations.
+
+    Returns a figure with traces ``"<kind> predictive"`` and ``"data"`` (both step lines).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> [t.name for t in predictive_histogram(rng.normal(size=50), rng.normal(size=(20, 50))).data]
+    ['prior predictive', 'data']
+    """
+    y_obs = check_finite_array("y_obs", y_obs)
+    x_rep, d_rep = histogram_curve(replicated)
+    x_obs, d_obs = histogram_curve(y_obs, bins=max(5, min(_N_BINS, y_obs.size // 5)))
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=x_rep,
+                y=d_rep,
+                name=f"{kind} predictive",
+                mode="lines",
+                line={"color": COLORS["draws"], "width": 2, "shape": "hv"},
+                fill="tozeroy",
+                fillcolor=COLORS["band"],
+            ),
+            go.Scatter(
+                x=x_obs,
+                y=d_obs,
+                name="data",
+                mode="lines",
+                line={"color": COLORS["data"], "width": 2, "shape": "hv"},
+            ),
+        ]
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        xaxis_title=label,
+        yaxis_title="density",
+        xaxis_range=predictive_y_range(y_obs),
+        title=f"{kind.capitalize()} predictive distribution of all observations, and the data",
+        height=380,
+        legend={"x": 0.01, "y": 0.99},
+    )
+    return fig

@@ -1,8 +1,12 @@
-"""``PosteriorPanel``: sample the posterior of a Bayesian linear regression and look at it.
+"""``RegressionPosteriorPanel``: sample the posterior of a Bayesian linear regression.
 
-The model is built once per set of priors and its compilation re-used, so sampling again with
-unchanged priors costs only the sampling. Views: marginal posteriors, pair plot, trace plot and the
-posterior predictive; the convergence diagnostics are spelt out in words next to them.
+``PosteriorPanel(table, features, target, ...)`` returns this form. The model is built once per
+set of priors and its compilation re-used, so sampling again with unchanged priors costs only the
+sampling. Views: marginal posteriors, pair plot, trace plot and the posterior predictive, drawn
+by the project's own figures in the data's units (ArviZ's plots show the standardised
+parameters of the sampling model, not these); the convergence diagnostics are spelt out in
+words next to them. For a user's own ``pm.Model`` with ArviZ's views see
+:class:`~mi_workbench.widgets.ModelPosteriorPanel`.
 """
 
 from __future__ import annotations
@@ -35,9 +39,10 @@ from mi_workbench.plots import (
     predicted_vs_observed,
     trace_plot,
 )
-from mi_workbench.plots._style import TEMPLATE, axis_label
-from mi_workbench.widgets._base import SamplingPanel, parameter_units
-from mi_workbench.widgets.prior_panel import PriorPanel
+from mi_workbench.plots._style import axis_label
+from mi_workbench.widgets._base import parameter_units, read_uploaded_table, table_upload
+from mi_workbench.widgets.posterior_panel import PosteriorPanel, placeholder_figure
+from mi_workbench.widgets.regression_prior_panel import RegressionPriorPanel
 
 #: The views the panel can show.
 VIEWS = ("marginals", "pair", "trace", "predictive")
@@ -47,27 +52,7 @@ _MAX_CACHED_MODELS = 4
 _N_GRID = 50
 
 
-def _placeholder() -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(
-        text="Press <b>Sample posterior</b> to draw from the posterior.",
-        x=0.5,
-        y=0.5,
-        xref="paper",
-        yref="paper",
-        showarrow=False,
-        font={"size": 16},
-    )
-    fig.update_layout(
-        template=TEMPLATE,
-        height=300,
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-    )
-    return fig
-
-
-class PosteriorPanel(SamplingPanel):
+class RegressionPosteriorPanel(PosteriorPanel):
     """Sample and inspect the posterior of a Bayesian linear regression on a user's table.
 
     Parameters
@@ -78,9 +63,9 @@ class PosteriorPanel(SamplingPanel):
         Descriptor columns.
     target : str
         Target column.
-    priors : dict or PriorPanel, optional
+    priors : dict or RegressionPriorPanel, optional
         Priors as a dict (see :func:`~mi_workbench.models.regression_priors`), or a
-        :class:`PriorPanel` whose current priors are used at each sampling.
+        :class:`PriorPanel` of the same table whose current priors are used at each sampling.
     draws, tune, chains : int
         Passed to :func:`~mi_workbench.inference.fit`.
     random_seed : int
@@ -125,7 +110,7 @@ class PosteriorPanel(SamplingPanel):
         features: Sequence[str] | str,
         target: str,
         *,
-        priors: Mapping[str, Prior | dict] | PriorPanel | None = None,
+        priors: Mapping[str, Prior | dict] | RegressionPriorPanel | None = None,
         draws: int = 1000,
         tune: int = 1000,
         chains: int = 2,
@@ -134,10 +119,11 @@ class PosteriorPanel(SamplingPanel):
     ) -> None:
         super().__init__()
         self.data = as_regression_data(data, features, target)
-        if isinstance(priors, PriorPanel):
-            self._prior_panel: PriorPanel | None = priors
+        if isinstance(priors, RegressionPriorPanel):
+            self._prior_panel: RegressionPriorPanel | None = priors
             self._fixed_priors: dict[str, Prior] | None = None
             priors.observe_priors(self._on_priors_changed)
+            self._linked_data = priors.data
         else:
             self._prior_panel = None
             self._fixed_priors = regression_priors(priors)
@@ -156,13 +142,23 @@ class PosteriorPanel(SamplingPanel):
         self._figures: dict[str, go.Figure] = {}
 
         self._build_sampling_controls()
+        self.upload = table_upload()
+        self.upload.observe(self._on_upload, names="value")
         self.view_selector = widgets.ToggleButtons(options=list(VIEWS), value="marginals")
         self.view_selector.observe(self._on_view, names="value")
-        self._figure = go.FigureWidget(_placeholder())
+        self._figure = go.FigureWidget(placeholder_figure())
         self._figure_box = widgets.VBox([self._figure], layout={"width": "100%"})
         self.widget = widgets.VBox(
             [
-                widgets.HBox([self.sample_button, self.progress]),
+                widgets.HBox(
+                    [
+                        self.sample_button,
+                        self.cancel_button,
+                        self.progress,
+                        self.activity,
+                        self.upload,
+                    ]
+                ),
                 self.message,
                 self.status,
                 self.view_selector,
@@ -184,36 +180,76 @@ class PosteriorPanel(SamplingPanel):
         """The figure of the current view."""
         return self._figure
 
-    def sample(self) -> xr.DataTree | None:
-        """Sample the posterior with the current priors, as a click on the button does.
+    def sample(self, *, background: bool = False) -> xr.DataTree | None:
+        """Sample the posterior with the current priors.
 
-        Returns the new ``idata``, or ``None`` if sampling failed (the error is then shown in
-        ``.message`` and the previous result stays).
+        From Python this waits and returns the new ``idata``, or ``None`` if sampling failed or
+        was cancelled (the message is then shown in ``.message`` and the previous result stays).
+        The button runs it with ``background=True``: it returns at once and the kernel stays
+        free; :meth:`wait` waits for the result, :meth:`cancel` stops it.
         """
+        priors = self.priors
+        if self._prior_panel is not None and self._prior_panel.data is not self._linked_data:
+            self._linked_data = self._prior_panel.data  # the linked prior panel loaded a table
+            self._use_data(self._linked_data)
+        model = self._model_for(priors)
 
-        def work():
-            priors = self.priors
-            model = self._model_for(priors)
+        def work(cancel, on_progress, on_stage):
             idata = fit(
                 model,
                 draws=self.draws,
                 tune=self.tune,
                 chains=self.chains,
                 random_seed=self.random_seed,
-                on_progress=self._set_progress,
+                on_progress=on_progress,
+                cancel=cancel,
+                on_stage=on_stage,
             )
-            return priors, model, idata, diagnose(idata, list(VAR_NAMES))
+            return idata, diagnose(idata, list(VAR_NAMES))
 
-        outcome = self._run_sampling(work)
-        if outcome is None:
-            return None
-        priors, self.model, self.idata, self.diagnostics = outcome
-        self._sampled_priors = priors
-        self._figures = {}
-        self._show_status()
-        self._show_diagnostics()
-        self._show_view()
-        return self.idata
+        def accept(outcome) -> None:
+            self.model = model
+            self.idata, self.diagnostics = outcome
+            self._sampled_priors = priors
+            self._figures = {}
+            self._show_status()
+            self._show_diagnostics()
+            self._show_view()
+
+        outcome = self._launch(work, accept, background=background)
+        return None if outcome is None else self.idata
+
+    def load_table(self, table, sheet: str | int | None = None) -> None:
+        """Use another table with the same columns (a DataFrame, Dataset, CSV or Excel path).
+
+        The next sampling uses it; the current posterior stays shown until then. Raises
+        ``ValueError`` naming the file, column and row of a problem, and then changes nothing.
+        """
+        from mi_workbench.data import read_table
+
+        if not isinstance(table, (pd.DataFrame, xr.Dataset)):
+            table = read_table(table, sheet=sheet)
+        self._use_data(as_regression_data(table, self.data.feature_names, self.data.target_name))
+        self._show_info(
+            f"Loaded {self.data.n_obs} observations: press Sample posterior to use them."
+        )
+
+    def _use_data(self, data) -> None:
+        self.data = data
+        self._units = parameter_units(data)
+        self._models.clear()
+
+    def _on_upload(self, change: dict) -> None:
+        if not change["new"]:
+            return
+        try:
+            self.load_table(read_uploaded_table(change["new"]))
+        except (ValueError, TypeError) as error:
+            self._show_error(f"Cannot use the uploaded table: {error}")
+
+    def summary_table(self):
+        """Posterior summary (ArviZ) of the parameters in the data's units, as a DataFrame."""
+        return super().summary_table(list(VAR_NAMES))
 
     # ------------------------------------------------------------------ internals
     def _model_for(self, priors: dict[str, Prior]):
@@ -246,28 +282,6 @@ class PosteriorPanel(SamplingPanel):
         if self.priors != self._sampled_priors:
             text += " The priors have changed since: press Sample posterior to update."
         self.status.value = f'<div style="color:#444">{html.escape(text)}</div>'
-
-    def _show_diagnostics(self) -> None:
-        d = self.diagnostics
-        attrs = self.idata["posterior"].attrs
-        timing = (
-            f" Sampling took {attrs.get('sampling_time', float('nan')):.1f} s"
-            f" (compilation {attrs.get('compile_time', 0.0):.1f} s)."
-        )
-        if d.ok:
-            head = (
-                '<div style="color:#1b7f3b;font-weight:bold">'
-                f"{html.escape(d.summary_text() + timing)}</div>"
-            )
-        else:
-            items = "".join(f"<li>{html.escape(w)}</li>" for w in d.warnings)
-            head = (
-                '<div style="color:#b00020;font-weight:bold">Do not interpret this posterior '
-                f"yet: {html.escape(timing.strip())}</div>"
-                f'<ul style="color:#b00020">{items}</ul>'
-            )
-        table = d.table.to_html(float_format=lambda v: f"{v:.4g}", border=0)
-        self.diagnostics_html.value = head + table
 
     def _on_view(self, change: dict) -> None:
         self._show_view()

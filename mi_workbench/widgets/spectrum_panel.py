@@ -250,7 +250,9 @@ class SpectrumFitPanel(SamplingPanel):
                         self.centre_button,
                     ]
                 ),
-                widgets.HBox([self.sample_button, self.progress]),
+                widgets.HBox(
+                    [self.sample_button, self.cancel_button, self.progress, self.activity]
+                ),
                 self.message,
                 self.status,
                 self._results_box,
@@ -326,16 +328,18 @@ class SpectrumFitPanel(SamplingPanel):
         self._clear_message()
         self._show_status()
 
-    def sample(self) -> xr.DataTree | None:
-        """Sample the posterior(s) with the current priors, as a click on the button does.
+    def sample(self, *, background: bool = False) -> xr.DataTree | None:
+        """Sample the posterior(s) with the current priors.
 
-        Returns the new ``idata`` (of the first data set), or ``None`` if sampling failed (the
-        error is shown in ``.message`` and the previous results stay).
+        From Python this waits and returns the new ``idata`` (of the first data set), or
+        ``None`` if sampling failed or was cancelled (the message is shown in ``.message`` and
+        the previous results stay). The button runs it with ``background=True``: it returns at
+        once, the kernel stays free, and :meth:`wait` waits for the result.
         """
         n_sets = len(self._datasets)
+        priors = self.priors
 
-        def work():
-            priors = self.priors
+        def work(cancel, on_progress, on_stage):
             results = []
             for i, data in enumerate(self._datasets):
                 model = self._model_for(priors, i)
@@ -348,24 +352,26 @@ class SpectrumFitPanel(SamplingPanel):
                         chains=self.chains,
                         random_seed=self.random_seed,
                         on_progress=functools.partial(self._set_set_progress, i, n_sets),
+                        cancel=cancel,
+                        on_stage=on_stage,
                     )
                 )
-            return priors, results, [diagnose(idata, list(DIAGNOSED)) for idata in results]
+            return results, [diagnose(idata, list(DIAGNOSED)) for idata in results]
 
-        outcome = self._run_sampling(work)
-        if outcome is None:
-            return None
-        priors, results, diagnostics = outcome
-        self.model = self._model_for(priors, 0)
-        set_spectrum_data(self.model, self._datasets[0])
-        self.idata, self.diagnostics = results[0], diagnostics[0]
-        if n_sets > 1:
-            self.idata_second, self.diagnostics_second = results[1], diagnostics[1]
-        self._sampled_priors = priors
-        self._show_status()
-        self._show_diagnostics()
-        self._show_results()
-        return self.idata
+        def accept(outcome) -> None:
+            results, diagnostics = outcome
+            self.model = self._model_for(priors, 0)
+            set_spectrum_data(self.model, self._datasets[0])
+            self.idata, self.diagnostics = results[0], diagnostics[0]
+            if n_sets > 1:
+                self.idata_second, self.diagnostics_second = results[1], diagnostics[1]
+            self._sampled_priors = priors
+            self._show_status()
+            self._show_diagnostics()
+            self._show_results()
+
+        outcome = self._launch(work, accept, background=background)
+        return None if outcome is None else self.idata
 
     # ------------------------------------------------------------------ hand fit
     def _build_sliders(self) -> None:
