@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import re
+
+import ipywidgets as widgets
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -9,6 +13,62 @@ import pytest
 from mi_workbench.design import XUE_DESCRIPTORS, Campaign, composition_grid, featurize
 from mi_workbench.plots import acquisition_slice, best_so_far, predicted_vs_measured
 from mi_workbench.widgets import CampaignPanel
+
+
+class BrowserFigureWidget(go.FigureWidget):
+    """A FigureWidget that also keeps the layout as the browser holds it.
+
+    ``browser_layout`` starts as the layout the browser draws first (``_widget_layout``) and
+    follows every message sent to the front end the way the widget's model there applies them
+    (``performRelayoutLike`` in plotly's widget bundle, the same as ``Plotly.relayout`` for
+    top-level keys): a value replaces what the key held, ``None`` deletes the key. A key that no
+    message names keeps its old value, as in the browser.
+    """
+
+    browser_layout: dict | None = None  # declared: a figure refuses unknown public attributes
+    layout_edits: list | None = None  # the layout part of every message, in order
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.browser_layout = copy.deepcopy(self._widget_layout)
+        self.layout_edits = []
+        self.observe(
+            self._replay, names=["_py2js_relayout", "_py2js_update", "_py2js_removeLayoutProps"]
+        )
+
+    def _replay(self, change) -> None:
+        message = change["new"]
+        if message is None:
+            return
+        if change["name"] == "_py2js_removeLayoutProps":
+            for path in message["remove_props"]:
+                _set_path(self.browser_layout, list(path), None)
+            return
+        edits = message["relayout_data" if change["name"] == "_py2js_relayout" else "layout_data"]
+        self.layout_edits.append(copy.deepcopy(edits))
+        for key, value in edits.items():
+            path = [int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", key)]
+            _set_path(self.browser_layout, path, copy.deepcopy(value))
+
+
+def _set_path(layout: dict, path: list, value) -> None:
+    *parents, last = path
+    for part in parents:
+        layout = layout.setdefault(part, {})
+    if value is None:
+        if isinstance(layout, dict):
+            layout.pop(last, None)
+    else:
+        layout[last] = value
+
+
+def notes(layout: dict) -> list[str]:
+    """The texts of the annotations in a layout."""
+    return [a.get("text") for a in layout.get("annotations", [])]
+
+
+def hidden_axes(layout: dict) -> list[str]:
+    return [axis for axis in ("xaxis", "yaxis") if layout.get(axis, {}).get("visible") is False]
 
 
 @pytest.fixture
@@ -124,6 +184,75 @@ def test_enter_record_undo_and_figures(space, tmp_path):
     panel.slice_y.value = "Pd"  # the landscape follows the chosen variables
     assert panel.landscape_figure.layout.yaxis.title.text.startswith("Pd")
     reopened.close()
+
+
+def test_the_browser_drops_the_placeholders_once_data_arrive(space, monkeypatch):
+    """The notes and hidden axes of a placeholder do not stay drawn over the data after it."""
+    monkeypatch.setattr(go, "FigureWidget", BrowserFigureWidget)
+    campaign = Campaign(space, list(XUE_DESCRIPTORS), random_seed=3, value_units="K")
+    panel = CampaignPanel(campaign, batch_size=4, slice_variables=("Cu", "Pd"))
+    best, parity, landscape = panel.best_figure, panel.parity_figure, panel.landscape_figure
+    assert notes(best.browser_layout) == ["No measurements yet."]
+    assert hidden_axes(best.browser_layout) == ["xaxis", "yaxis"]
+    assert "needs at least" in notes(landscape.browser_layout)[0]
+
+    def shown_as_in_python(figure) -> bool:
+        return figure.browser_layout == figure.layout.to_plotly_json()
+
+    panel.suggest()
+    enter_truth(panel)
+    assert panel.record()
+    assert notes(best.browser_layout) == notes(landscape.browser_layout) == []
+    for figure in (best, parity, landscape):
+        assert hidden_axes(figure.browser_layout) == []
+        assert shown_as_in_python(figure)
+    # the random first batch has no predictions: the parity figure's own note
+    assert notes(parity.browser_layout) == ["No model-based suggestion has been measured yet."]
+    assert best.browser_layout["title"]["text"] == "Best so far"
+    # A relayout that sets the height also fixes the width at the one drawn (700 px for a widget
+    # drawn before its output was laid out): autosize follows on its own, as Plots.resize does.
+    for figure in (best, parity, landscape):
+        *_, with_height, last = figure.layout_edits
+        assert "height" in with_height and "autosize" not in with_height
+        assert last == {"autosize": True}
+
+    panel.suggest()
+    enter_truth(panel)
+    assert panel.record()
+    assert notes(parity.browser_layout) == []
+    assert len(parity.data[0].x) == 4 and shown_as_in_python(parity)
+
+    panel.undo()  # and back: the parity figure's note is drawn again
+    assert notes(parity.browser_layout) == ["No model-based suggestion has been measured yet."]
+    panel.slice_y.value = "Cu"  # data -> placeholder: no stale title or axis titles
+    assert notes(landscape.browser_layout) == ["Choose two different slice variables."]
+    assert hidden_axes(landscape.browser_layout) == ["xaxis", "yaxis"]
+    assert "title" not in landscape.browser_layout and shown_as_in_python(landscape)
+    panel.slice_y.value = "Pd"
+    assert notes(landscape.browser_layout) == [] and hidden_axes(landscape.browser_layout) == []
+
+
+def test_the_two_small_figures_share_the_width_of_the_panel(space):
+    """No figure has a fixed width; the two small ones sit in a grid of two shrinkable columns,
+    and every figure re-measures its place in the browser when it is redrawn (autosize)."""
+    campaign = Campaign(space, list(XUE_DESCRIPTORS), random_seed=3)
+    panel = CampaignPanel(campaign, batch_size=4, slice_variables=("Cu", "Pd"))
+    panel.suggest()
+    enter_truth(panel)
+    assert panel.record()
+    history = campaign.history
+    for figure in (best_so_far(history), predicted_vs_measured(history)):
+        assert figure.layout.width is None
+    for figure in (panel.best_figure, panel.parity_figure, panel.landscape_figure):
+        assert figure.layout.width is None and figure.layout.autosize is True
+    (row,) = [
+        child
+        for child in panel.widget.children
+        if panel.parity_figure in getattr(child, "children", ())
+    ]
+    assert isinstance(row, widgets.GridBox)  # an HBox let the figures overflow the panel
+    assert row.children == (panel.best_figure, panel.parity_figure)
+    assert row.layout.grid_template_columns == "repeat(2, minmax(0, 1fr))"
 
 
 def test_panel_shows_campaign_errors(space):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 import xarray as xr
+from test_campaign_panel import BrowserFigureWidget, hidden_axes, notes  # the browser replay
 
 from mi_workbench.design.budget import (
     FidelityCosts,
@@ -150,6 +152,26 @@ def test_panel_allocation_evaluation_and_fast_slider(pool):
     assert panel.table is None and panel.result is None
     panel.model.value = "ar1"  # back: from the cache at once
     assert panel.table is table
+
+
+def test_panel_figure_in_the_browser_follows_the_evaluation(pool, monkeypatch):
+    """After Evaluate the browser no longer draws the placeholder's note or hides the axes."""
+    monkeypatch.setattr(go, "FigureWidget", BrowserFigureWidget)
+    panel = ComputeBudgetPanel(
+        pool, COSTS, total=500, unit="CPU-seconds", fractions=FRACTIONS, n_repeats=1
+    )
+    shown = panel.figure
+    assert notes(shown.browser_layout) == ["Press Evaluate to measure the curve."]
+    assert hidden_axes(shown.browser_layout) == ["xaxis", "yaxis"]
+    panel.evaluate()
+    assert notes(shown.browser_layout) == [] and hidden_axes(shown.browser_layout) == []
+    assert shown.browser_layout == shown.layout.to_plotly_json()
+    assert shown.layout.width is None and shown.layout.autosize is True
+    panel.model.value = "ar1"  # not evaluated: the placeholder again, without the curve's title
+    assert notes(shown.browser_layout) == ["Press Evaluate to measure the curve."]
+    assert hidden_axes(shown.browser_layout) == ["xaxis", "yaxis"]
+    assert "title" not in shown.browser_layout
+    assert shown.browser_layout == shown.layout.to_plotly_json()
 
 
 def test_panel_bad_values_show_an_error_and_keep_the_state(pool):

@@ -41,11 +41,35 @@ def _placeholder(text: str, height: int = 320) -> go.Figure:
 
 
 def _replace_figure(widget: go.FigureWidget, figure: go.Figure) -> None:
-    """Show ``figure`` in ``widget`` in place (one update message to the browser)."""
+    """Show ``figure`` in ``widget`` in place: its traces and its whole layout.
+
+    Assigning ``widget.layout`` reaches the browser as a ``Plotly.relayout`` of the new layout's
+    top-level keys. A key that the new layout has (``xaxis``, say) is replaced whole there, but
+    a key that it lacks stays as the browser had it: the note of a placeholder (its
+    ``annotations``) stayed drawn over the data that replaced it. Such keys are first set to
+    None, which ``Plotly.relayout`` (and the widget's model in the browser) deletes, so that the
+    browser shows exactly ``figure``. Used by the other panels too.
+
+    A figure without a fixed ``width`` takes the width of its place in the panel: a relayout
+    that sets ``height`` also fixes the width at the one drawn (for a widget drawn before its
+    output was laid out, plotly's default of 700 px), so ``autosize=True`` follows in a message
+    of its own, as ``Plotly.Plots.resize`` does, and the browser measures the place again.
+    """
+    layout = figure.layout.to_plotly_json()
+    layout.pop("autosize", None)
+    stale = {
+        key: None
+        for key in widget.layout.to_plotly_json()
+        if key not in layout and key != "autosize"
+    }
     with widget.batch_update():
         widget.data = ()
         widget.add_traces(list(figure.data))
-        widget.layout = figure.layout
+        if stale:
+            widget.plotly_relayout(stale)
+        widget.layout = layout
+        # a batched edit: sent after the layout, on its own
+        widget.layout.autosize = "width" not in layout
 
 
 def _format_number(value: float, digits: int = 4) -> str:
@@ -153,7 +177,10 @@ class CampaignPanel(Panel):
                 self.table,
                 widgets.HBox([self.record_button, self.undo_button]),
                 self.message,
-                widgets.HBox([self.best_figure, self.parity_figure]),
+                widgets.GridBox(
+                    [self.best_figure, self.parity_figure],
+                    layout={"grid_template_columns": "repeat(2, minmax(0, 1fr))", "width": "100%"},
+                ),
                 widgets.HBox([self.slice_x, self.slice_y]),
                 self.landscape_figure,
             ]
