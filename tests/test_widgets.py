@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import html
 
 import numpy as np
@@ -346,3 +347,64 @@ def test_every_panel_carries_its_css_classes_when_displayed(panel):
     panel._repr_mimebundle_()
     assert panel.widget._dom_classes.count("mi-prior-panel") == 1
     assert "mi-panel" in panel.widget._dom_classes
+
+
+# ---------------------------------------------------------------------------- files in
+def _workbook(path, rows) -> bytes:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "measurements"
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path.read_bytes()
+
+
+def _upload(panel, name: str, content: bytes) -> None:
+    """What the browser sends when a user picks a file in the "Load table" control."""
+    panel.upload.value = (
+        {
+            "name": name,
+            "type": "application/octet-stream",
+            "size": len(content),
+            "content": memoryview(content),
+            "last_modified": datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC),
+        },
+    )
+
+
+def test_upload_of_a_table_replaces_the_data_and_a_bad_sheet_names_the_column(tmp_path):
+    table = pd.DataFrame({"carbon_wt": [0.1, 0.2, 0.4, 0.5], "hardness_hv": [200.0, 220, 250, 262]})
+    panel = PriorPanel(table, ["carbon_wt"], "hardness_hv")
+    good = _workbook(
+        tmp_path / "good.xlsx",
+        [["carbon_wt (wt%)", "hardness_hv (HV)"], [0.1, 205.0], [0.3, 231.0], [0.6, 270.0]],
+    )
+    _upload(panel, "good.xlsx", good)
+    assert panel.error == "", panel.error
+    assert panel.data.n_obs == 3 and panel.data.units == {"carbon_wt": "wt%", "hardness_hv": "HV"}
+    np.testing.assert_array_equal(panel.predictive_figure.data[1].y, [205.0, 231.0, 270.0])
+    assert panel.predictive_figure.layout.xaxis.title.text == "carbon_wt (wt%)"
+
+    bad_rows = [["carbon_wt", "hardness_hv"], [0.1, 205.0], [0.3, "n/a"], [0.6, 270.0]]
+    bad = _workbook(tmp_path / "bad.xlsx", bad_rows)
+    before = panel.data
+    _upload(panel, "bad.xlsx", bad)
+    assert "hardness_hv" in panel.error and "n/a" in panel.error and "bad.xlsx" in panel.error
+    assert panel.data is before
+    with pytest.raises(ValueError, match="hardness_hv.*n/a"):
+        panel.load_table(tmp_path / "bad.xlsx")
+    assert panel.data is before
+
+
+def test_posterior_panel_follows_a_table_loaded_into_its_prior_panel(tmp_path, monkeypatch):
+    table = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "y": [0.1, 1.1, 1.9, 3.2]})
+    prior_panel = PriorPanel(table, ["x"], "y")
+    panel = PosteriorPanel(table, ["x"], "y", priors=prior_panel)
+    seen = []
+    monkeypatch.setattr(posterior_module, "fit", lambda model, **kw: seen.append(model) or 1 / 0)
+    prior_panel.load_table(pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [0.0, 2.0, 4.1]}))
+    panel.sample()
+    assert panel.data.n_obs == 3
+    assert seen[-1]["y"].get_value().size == 3
