@@ -379,7 +379,13 @@ def test_general_panels_in_jupyterlab_sample_in_background_and_cancel(lab_server
         )
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         try:
-            page.goto(f"{base_url}/lab/tree/{GENERAL_NOTEBOOK}?token={token}", timeout=120_000)
+            # a workspace of its own: only this notebook open (the lesson-01 test's tab, restored
+            # from the default workspace, would hold cells that never run)
+            page.goto(
+                f"{base_url}/lab/workspaces/general-panels/tree/{GENERAL_NOTEBOOK}"
+                f"?reset&token={token}",
+                timeout=120_000,
+            )
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
             _wait_for_idle_kernel(page)
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
@@ -405,6 +411,12 @@ def test_general_panels_in_jupyterlab_sample_in_background_and_cancel(lab_server
                 after = _figure_paths(predictive)
             prior.screenshot(path=str(ARTIFACTS / "model_prior_panel.png"))
             assert after != before, "the prior predictive did not change after a control moved"
+            # showing the panel changed no prior that was not touched (the browser rounds a
+            # slider to its steps and sends the rounded value back)
+            _run_new_cell(
+                page, 'print("untouched kept:", prior_panel.priors["noise"].sigma == 0.1)'
+            )
+            page.get_by_text("untouched kept: True").wait_for(timeout=60_000)
 
             # 2. Sample runs in the background: the kernel runs another cell meanwhile
             posterior = page.locator(".mi-model-posterior-panel").first

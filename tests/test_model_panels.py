@@ -357,3 +357,16 @@ def test_one_background_sampling_at_a_time():
     panel.wait(timeout=60)
     assert "Sampling failed: stopped by the test" in panel.error
     assert panel.idata is None
+
+
+def test_the_browser_rounding_a_slider_to_its_steps_changes_no_prior():
+    panel = PriorPanel(polynomial_model())
+    before = panel.priors
+    slider = panel.controls["sigma"].sliders["sigma"]  # a log slider
+    slider.value = 10 ** (round(np.log10(0.5) / slider.step) * slider.step + 0.3 * slider.step)
+    assert panel.priors == before
+    slider.value = 10 ** (np.log10(0.5) + slider.step)  # one key press
+    assert panel.priors["sigma"].sigma == pytest.approx(0.5 * 10**slider.step)
+    mu = panel.controls["beta"].sliders["mu"]
+    mu.value = 0.2 * mu.step
+    assert panel.priors["beta"].mu == 0.0

@@ -201,8 +201,32 @@ class PriorControl:
 
     # ------------------------------------------------------------------ user changes
     def _on_slider(self, parameter: str, change: dict) -> None:
-        if not self._syncing:
-            self._on_change(self.name, {parameter: float(change["new"])})
+        if self._syncing:
+            return
+        new = float(change["new"])
+        if self._is_snap(parameter, new):
+            return
+        self._on_change(self.name, {parameter: new})
+
+    def _is_snap(self, parameter: str, new: float) -> bool:
+        """Whether a slider change is the browser rounding the prior's value to its step grid.
+
+        A slider in the browser only takes values on its grid of steps; shown a value between two
+        of them (a typed value, or a prior read from a model), it rounds and sends the rounded
+        value back. That is no change by the user: a drag or a key press moves at least one
+        whole step, a rounding less than half of one.
+        """
+        slider = self.sliders[parameter]
+        current = self._prior.params.get(parameter)
+        if current is None:
+            return False
+        if isinstance(slider, widgets.FloatLogSlider):
+            if new <= 0 or current <= 0:
+                return False
+            distance = abs(math.log(new, slider.base) - math.log(current, slider.base))
+        else:
+            distance = abs(new - current)
+        return distance < 0.5 * slider.step
 
     def _on_text(self, parameter: str, change: dict) -> None:
         if self._syncing:

@@ -23,6 +23,7 @@ Views and who draws them:
 from __future__ import annotations
 
 import html
+import logging
 import warnings
 from collections.abc import Iterable, Sequence
 
@@ -314,12 +315,18 @@ class ModelPosteriorPanel(PosteriorPanel):
                     idata["prior_predictive"] = prior["prior_predictive"]
 
             steps.append(prior_draws)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for step in steps:
-                if cancel is not None and cancel.is_set():
-                    raise SamplingCancelled("cancelled while computing the model checks")
-                step()
+        logger = logging.getLogger("pymc")  # "Sampling: [y]" lines say nothing to the user here
+        level = logger.level
+        logger.setLevel(logging.WARNING)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for step in steps:
+                    if cancel is not None and cancel.is_set():
+                        raise SamplingCancelled("cancelled while computing the model checks")
+                    step()
+        finally:
+            logger.setLevel(level)
         return None
 
     def _compute_loo(self, idata):
