@@ -370,3 +370,118 @@ def test_the_browser_rounding_a_slider_to_its_steps_changes_no_prior():
     mu = panel.controls["beta"].sliders["mu"]
     mu.value = 0.2 * mu.step
     assert panel.priors["beta"].mu == 0.0
+
+
+# ---------------------------------------------------------------------------- more model shapes
+def _every_family_model() -> tuple[pm.Model, dict]:
+    """One free variable per family the panels edit, all feeding one observation."""
+    from mi_workbench.models import FAMILIES
+
+    with pm.Model() as model:
+        total = 0.0
+        for family in FAMILIES:
+            prior = Prior(family)
+            variable = prior.to_pymc(f"v_{family}")
+            total = total + 0.01 * variable
+        pm.Normal("y", total, 1.0, observed=np.zeros(5))
+    from test_priors import STATEMENTS  # tests/ is on sys.path (pytest prepend mode)
+
+    statements = {f"v_{family}": STATEMENTS[family] for family in FAMILIES}
+    return model, statements
+
+
+def test_elicit_in_the_panel_meets_the_mass_for_every_family():
+    model, statements = _every_family_model()
+    panel = PriorPanel(model)
+    assert len(panel.controls) == len(statements)
+    for name, (lower, upper, mass) in statements.items():
+        family = panel.priors[name].family
+        if family == "Uniform":  # its bounds are the variable's range: nothing to elicit
+            with pytest.raises(ValueError, match="nothing is left to elicit"):
+                panel.elicit(name, 0.2, 0.6)
+            continue
+        controls = panel.controls[name]
+        controls.lower.value, controls.upper.value = str(lower), str(upper)
+        controls.mass.value = str(mass)
+        controls.fit_button.click()
+        assert panel.error == "", (name, panel.error)
+        prior = panel.priors[name]
+        assert prior.family == family
+        assert abs(prior.mass_between(lower, upper) - mass) <= 0.01, (name, prior)
+
+
+def poisson_model() -> pm.Model:
+    rng = np.random.default_rng(5)
+    exposure = np.linspace(1.0, 10.0, 25)
+    with pm.Model() as model:
+        seconds = pm.Data("exposure_s", exposure)
+        rate = pm.Gamma("rate", alpha=2.0, beta=1.0)
+        pm.Poisson("events", rate * seconds, observed=rng.poisson(1.5 * exposure))
+    return model
+
+
+def two_observations_model() -> pm.Model:
+    rng = np.random.default_rng(6)
+    temperature = np.linspace(300.0, 600.0, 40)
+    with pm.Model() as model:
+        t = pm.Data("temperature_k", temperature)
+        ea = pm.TruncatedNormal("ea_ev", 0.5, 0.2, lower=0.0)
+        prefactor = pm.Uniform("log_prefactor", 0.0, 10.0)
+        fraction = pm.Beta("fraction", 2.0, 5.0)
+        s1 = pm.InverseGamma("s1", 3.0, 1.0)
+        s2 = pm.Weibull("s2", 2.0, 1.0)
+        offset = pm.Cauchy("offset", 0.0, 1.0)
+        rate = pm.math.exp(prefactor - ea / (8.617e-5 * t))
+        pm.Normal("rate_obs", rate * fraction + offset, s1, observed=rng.normal(1.0, 0.1, 40))
+        pm.StudentT("aux", nu=3.0, mu=offset, sigma=s2, observed=rng.normal(0.0, 1.0, 10))
+    return model
+
+
+def matrix_model() -> pm.Model:
+    """A model whose coords use the name 'sample', which ArviZ also uses internally."""
+    rng = np.random.default_rng(7)
+    with pm.Model(coords={"sample": range(5), "wavelength": range(8)}) as model:
+        a = pm.Normal("a", 0.0, 1.0, dims="sample")
+        b = pm.HalfCauchy("b", 1.0)
+        pm.Normal(
+            "y",
+            a[:, None] * np.ones((5, 8)),
+            b,
+            observed=rng.normal(size=(5, 8)),
+            dims=("sample", "wavelength"),
+        )
+    return model
+
+
+def test_models_of_other_shapes_get_working_prior_panels():
+    two = PriorPanel(two_observations_model())
+    assert two.observed_selector.layout.display is None  # two observed variables: a menu
+    assert two.controls["ea_ev"].fixed_note.value.count("lower = 0") == 1  # bound shown, fixed
+    assert "TruncatedNormal" in two.controls["log_prefactor"].family.options
+    two.observed_selector.value = "aux"
+    assert [t.name for t in two.predictive_figure.data][-1] == "data"
+    two.set_prior("log_prefactor", family="TruncatedNormal")
+    assert two.priors["log_prefactor"].support == (0.0, 10.0)
+    with pytest.raises(ValueError, match="nothing is left to elicit"):
+        two.elicit("log_prefactor", 2.0, 4.0, family="Uniform")
+    matrix = PriorPanel(matrix_model())
+    assert matrix.predictive_figure.layout.xaxis.title.text == "observation"
+    assert len(matrix.predictive_figure.data[-1].y) == 40
+    counts = PriorPanel(poisson_model())
+    assert counts.predictive_figure.layout.xaxis.title.text == "exposure_s"
+
+
+@pytest.mark.parametrize("make_model", [poisson_model, matrix_model], ids=["poisson", "matrix"])
+def test_posterior_views_on_models_of_other_shapes(make_model):
+    panel = PosteriorPanel(make_model(), draws=150, tune=150)
+    panel.sample()
+    assert panel.error == "", panel.error
+    for view in ("marginals", "trace", "rank", "fit", "ppc", "loo_pit", "loo", "sensitivity"):
+        panel.view_selector.value = view
+        assert panel.error == "", (view, panel.error)
+    if make_model is poisson_model:
+        panel.view_selector.value = "ppc"
+        assert "rootogram" in panel.view_notes.value
+    # the model's own dim names stay in the panel's idata
+    if make_model is matrix_model:
+        assert "sample" in panel.idata["posterior"]["a"].dims

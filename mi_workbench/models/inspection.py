@@ -92,7 +92,10 @@ class FreeVariable:
         """The families this prior can switch to: those with the same support."""
         if self.prior is None:
             return []
-        return families_for_support(self.prior.support)
+        families = families_for_support(self.prior.support)
+        if self.prior.family not in families:  # e.g. a truncated normal with infinite bounds
+            families.append(self.prior.family)
+        return families
 
     def label(self) -> str:
         """``name`` with its dims or shape, e.g. ``offset[instrument]`` or ``beta (3)``."""

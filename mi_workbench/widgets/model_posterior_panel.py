@@ -9,11 +9,13 @@ Views and who draws them:
 
 - ``marginals`` (prior and posterior of each variable): ``arviz_plots.plot_prior_posterior``;
 - ``pair``: ``arviz_plots.plot_pair``; ``trace``: ``plot_trace_dist``; ``rank``: ``plot_rank``;
-- ``ppc`` (posterior predictive densities against the observations): ``plot_ppc_dist``;
+- ``ppc`` (posterior predictive densities against the observations): ``plot_ppc_dist``, or
+  ``plot_ppc_rootogram`` for counts;
 - ``loo_pit`` (calibration): ``plot_loo_pit``;
 - ``loo`` (PSIS-LOO, Pareto k per observation): ``arviz_stats.loo`` and ``plot_khat``;
 - ``sensitivity`` (power-scaling the prior and the likelihood): ``arviz_stats.psense_summary``
-  and ``plot_psense_dist``;
+  and ``plot_psense_dist`` (:func:`psense_bars`, the project's own bars of the same numbers, where
+  ``plot_psense_dist`` fails on a model);
 - ``fit``, the posterior predictive band over a one-dimensional input, is the project's own
   figure (:func:`mi_workbench.plots.priors.model_prior_predictive` with ``kind="posterior"``):
   ArviZ's ``plot_lm`` needs the input and the observations to share a named dimension, which
@@ -22,6 +24,7 @@ Views and who draws them:
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import warnings
@@ -35,6 +38,7 @@ import xarray as xr
 from mi_workbench._checks import check_choice, check_finite_number, check_positive_int
 from mi_workbench.inference import SamplingCancelled, diagnose, fit
 from mi_workbench.models.inspection import inspect_model
+from mi_workbench.plots._style import TEMPLATE
 from mi_workbench.plots.priors import model_prior_predictive
 from mi_workbench.widgets.model_prior_panel import ModelPriorPanel
 from mi_workbench.widgets.posterior_panel import PosteriorPanel, placeholder_figure
@@ -48,6 +52,58 @@ PARETO_K_MAX = 0.7
 _MAX_DEFAULT_SIZE = 8
 _MAX_PAIR_ELEMENTS = 6
 _N_PRIOR_DRAWS = 500
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str, level: int = logging.ERROR):
+    """Raise a library's logging level while the panel does its work (restored afterwards)."""
+    logger = logging.getLogger(logger_name)
+    previous = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def _without_reserved_dims(idata: xr.DataTree) -> xr.DataTree:
+    """``idata`` with a model dim named ``sample`` renamed ``sample_`` (for ArviZ's plots only).
+
+    ArviZ stacks chain and draw into a dimension called ``sample``; a model whose own coords use
+    that name (a common one in materials work) makes its plots fail. The panel's ``idata`` keeps
+    the model's names.
+    """
+    if not any("sample" in node.dataset.dims for node in idata.subtree):
+        return idata
+    return idata.map_over_datasets(
+        lambda ds: ds.rename({"sample": "sample_"}) if "sample" in ds.dims else ds
+    )
+
+
+def psense_bars(table) -> go.Figure:
+    """Power-scaling sensitivity per variable as bars, with the 0.05 threshold.
+
+    Hand-written, and used only when ``arviz_plots.plot_psense_dist`` cannot draw a model (it
+    fails, for instance, on a model with a single scalar variable); the numbers are
+    ``arviz_stats.psense_summary``'s.
+    """
+    frame = table if hasattr(table, "iterrows") else table.to_dataframe()
+    names = [str(n) for n in frame.index]
+    fig = go.Figure(
+        [
+            go.Bar(x=names, y=frame["prior"].astype(float), name="prior"),
+            go.Bar(x=names, y=frame["likelihood"].astype(float), name="likelihood"),
+        ]
+    )
+    fig.add_hline(y=0.05, line_dash="dash", annotation_text="0.05: sensitive above")
+    fig.update_layout(
+        template=TEMPLATE,
+        barmode="group",
+        height=360,
+        yaxis_title="power-scaling sensitivity",
+        title="How much each posterior moves when the prior or the likelihood is power-scaled",
+    )
+    return fig
 
 
 def _arviz_figure(plot, *args, **kwargs) -> go.Figure:
@@ -315,18 +371,13 @@ class ModelPosteriorPanel(PosteriorPanel):
                     idata["prior_predictive"] = prior["prior_predictive"]
 
             steps.append(prior_draws)
-        logger = logging.getLogger("pymc")  # "Sampling: [y]" lines say nothing to the user here
-        level = logger.level
-        logger.setLevel(logging.WARNING)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for step in steps:
-                    if cancel is not None and cancel.is_set():
-                        raise SamplingCancelled("cancelled while computing the model checks")
-                    step()
-        finally:
-            logger.setLevel(level)
+        # "Sampling: [y]" lines from PyMC say nothing to the user here
+        with warnings.catch_warnings(), _quiet("pymc", logging.WARNING):
+            warnings.simplefilter("ignore")
+            for step in steps:
+                if cancel is not None and cancel.is_set():
+                    raise SamplingCancelled("cancelled while computing the model checks")
+                step()
         return None
 
     def _compute_loo(self, idata):
@@ -377,7 +428,7 @@ class ModelPosteriorPanel(PosteriorPanel):
         import arviz_plots as azp
         import arviz_stats as azs
 
-        dt = self.idata
+        dt = _without_reserved_dims(self.idata)
         names = self._present(dt, self.var_names)
         observed = self.observed_name
         if view == "marginals":
@@ -414,6 +465,11 @@ class ModelPosteriorPanel(PosteriorPanel):
             )
         if view == "ppc":
             self._needs("posterior_predictive")
+            if np.issubdtype(dt["observed_data"][observed].dtype, np.integer):
+                return _arviz_figure(azp.plot_ppc_rootogram, dt, var_names=[observed]), (
+                    "Posterior predictive check of counts (rootogram): the predicted frequency "
+                    "of each count with its interval, against the observed frequencies."
+                )
             return _arviz_figure(azp.plot_ppc_dist, dt, var_names=[observed]), (
                 "Posterior predictive check: replicated data sets (thin) against the "
                 "observations (thick)."
@@ -431,10 +487,13 @@ class ModelPosteriorPanel(PosteriorPanel):
             return _arviz_figure(azp.plot_khat, self.loo), self._loo_text()
         if view == "sensitivity":
             self._needs("log_likelihood", "log_prior")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with warnings.catch_warnings(), _quiet("arviz_stats"):
+                warnings.simplefilter("ignore")  # psense_summary logs; the panel says it
                 table = azs.psense_summary(dt, var_names=names)
-                figure = _arviz_figure(azp.plot_psense_dist, dt, var_names=names)
+                try:
+                    figure = _arviz_figure(azp.plot_psense_dist, dt, var_names=names)
+                except (ValueError, TypeError, KeyError, IndexError):
+                    figure = psense_bars(table)  # plot_psense_dist fails on some models
             return figure, self._sensitivity_text(table)
         raise ValueError(f"unknown view {view!r}")
 

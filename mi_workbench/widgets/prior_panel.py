@@ -130,7 +130,7 @@ class PriorPanel(Panel):
                 prior = prior.replace(**params)
             self._apply(name, prior)
         except (ValueError, TypeError) as error:
-            raise type(error)(f"prior of {name!r}: {error}") from None
+            raise _named(name, error) from None
         return self._priors[name]
 
     def elicit(
@@ -157,9 +157,17 @@ class PriorPanel(Panel):
                     raise ValueError(
                         f"family {start!r} is not allowed here; allowed: {self._families(name)}"
                     )
+                if start in _BOUNDED:  # keep the bounds that define the variable's support
+                    start = current.as_family(start)
+            if (start if isinstance(start, str) else start.family) == "Uniform":
+                raise ValueError(
+                    "a Uniform prior's bounds are the variable's range, so nothing is left to "
+                    "elicit: switch the family to TruncatedNormal (or Beta on 0 to 1) to say "
+                    "where the values lie"
+                )
             self._apply(name, elicit(start, lower, upper, mass))
         except (ValueError, TypeError) as error:
-            raise type(error)(f"prior of {name!r}: {error}") from None
+            raise _named(name, error) from None
         return self._priors[name]
 
     def observe_priors(self, callback: Callable[[dict[str, Prior]], None]) -> None:
@@ -239,6 +247,14 @@ class PriorPanel(Panel):
                 callback(self.priors)
             except Exception as error:  # a user's callback must not break the panel
                 self._show_error(f"a callback registered with observe_priors failed: {error!r}")
+
+
+def _named(name: str, error: Exception) -> Exception:
+    """``error`` with a message that starts with the prior it is about (once)."""
+    message = str(error)
+    if not message.startswith(f"prior of {name!r}"):
+        message = f"prior of {name!r}: {message}"
+    return type(error)(message)
 
 
 #: Families whose bounds define the variable's support: shown, not editable.
