@@ -239,16 +239,6 @@ class SamplingPanel(Panel):
                 self.activity.value = _activity_html(f"{text} {seconds:.0f} s")
             time.sleep(0.5)
 
-    def _run_sampling(self, work: Callable[[], _Result]) -> _Result | None:
-        """Run ``work()`` in the calling thread with the button disabled; ``None`` if it raised."""
-        if self._running:
-            return None
-        self._show_info("Sampling ... (the first run with new priors compiles the model)")
-        outcome = self._run_busy(work, [self.sample_button], "Sampling failed")
-        if not self.error:
-            self._clear_message()
-        return outcome
-
 
 def _activity_html(text: str) -> str:
     return f'<span style="color:#555">{html.escape(text)}</span>'
