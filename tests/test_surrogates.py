@@ -185,8 +185,16 @@ def test_full_bayes_gp_averages_over_hyperparameter_draws():
     mean_b, sd_b = bayes.predict(grid)
     mean_m, _ = mle.predict(grid)
     assert np.all(sd_b > 0)
-    inside = (grid[:, 0] > X.min()) & (grid[:, 0] < X.max())
-    assert np.max(np.abs(mean_b - mean_m)[inside]) < 0.25
-    assert np.sqrt(np.mean((mean_b - np.sin(6 * grid[:, 0])) ** 2)) < 0.2
+    # the prediction is the mixture of the 8 GPs, one per hyperparameter draw
+    scaler = bayes._scaler
+    means = np.array([state.predict(scaler.x(grid))[0] for state in bayes._states])
+    mixture = scaler.y_mean + scaler.y_scale * means.mean(axis=0)
+    np.testing.assert_allclose(mixture, mean_b, rtol=1e-10)
+    assert len({tuple(np.round(h[0], 12)) for h in bayes._hyper}) == 8  # 8 distinct draws
+    # The mixture follows the truth (RMSE 0.05-0.10 over seeds 0-3, the plug-in MLE GP's 0.14);
+    # it differs from the MLE GP by up to 0.33 in the gap between x = 0.04 and 0.27, legitimately.
+    truth = np.sin(6 * grid[:, 0])
+    assert np.sqrt(np.mean((mean_b - truth) ** 2)) < 0.2
+    assert np.sqrt(np.mean((mean_b - truth) ** 2)) < np.sqrt(np.mean((mean_m - truth) ** 2))
     draws = bayes.sample(grid, 5, rng=0)
     assert draws.shape == (5, 40)
