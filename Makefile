@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 LAB_PORT ?= 8888
 LAB_IP ?= 127.0.0.1
 PYTEST_ARGS ?=
+# the suite runs on this many processes (pytest-xdist); 1 runs it in this process
+PYTEST_WORKERS ?= 2
 
 # Python 3.12: the first of these that runs (pyenv shims may exist without the version selected).
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 \
@@ -37,7 +39,7 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check mi_workbench tests bench
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(if $(filter 1,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist worksteal) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check mi_workbench tests bench

@@ -27,6 +27,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -167,6 +168,10 @@ def lab_server(tmp_path_factory, chromium):
             time.sleep(0.5)
         yield base_url, token, log_path
     finally:
+        # The kernels run in sessions of their own: note them now, so that none outlives the test
+        # (a kernel left sampling would slow every later test down).
+        running = server.poll() is None
+        children = psutil.Process(server.pid).children(recursive=True) if running else []
         if server.poll() is None:
             request = urllib.request.Request(
                 f"{base_url}/api/shutdown",
@@ -188,6 +193,10 @@ def lab_server(tmp_path_factory, chromium):
                 except subprocess.TimeoutExpired:
                     server.kill()
                     server.wait()
+        _gone, alive = psutil.wait_procs(children, timeout=10)
+        for process in alive:
+            process.kill()
+        psutil.wait_procs(alive, timeout=10)
         log.close()
 
 

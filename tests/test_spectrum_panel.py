@@ -70,9 +70,9 @@ def test_slider_moves_change_the_model_curve(panel, reference):
     assert panel.sliders["Eg"].step <= 1e-4 and panel.sliders["Ry"].step <= 0.1
     before = _y(_trace(panel.figure, "hand fit"))
     line_2p = _y(_trace(panel.figure, "2P line"))
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy machine hardly changes it
     panel.sliders["Ry"].value = 92.2  # meV
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     after = _y(_trace(panel.figure, "hand fit"))
     assert np.max(np.abs(after - before)) > 0.01
     expected = cu2o_absorption(reference["energy"].values, **panel.hand_fit)
@@ -83,7 +83,7 @@ def test_slider_moves_change_the_model_curve(panel, reference):
     moved = energy[np.argmax(_y(_trace(panel.figure, "2P line")))]
     assert moved > energy[np.argmax(line_2p)]
     assert moved == pytest.approx(panel.hand_fit["Eg"] - 0.0922 / 4, abs=5e-4)
-    assert elapsed < 2.0  # NumPy only: no compile on a slider move
+    assert elapsed < 3.0  # NumPy only: a compile would take many CPU-s
     assert panel.error == ""
 
 
