@@ -45,7 +45,10 @@ def test_fit_recovers_the_law_of_the_virtual_alloys():
 def test_fit_compiles_once_and_follows_set_data(line_model, line_fit):
     assert line_fit["posterior"].attrs["compile_time"] > 0
     again = fit(line_model, draws=200, tune=200, random_seed=1)
-    assert again["posterior"].attrs["compile_time"] < 0.5  # cached compiled model
+    # the cached compiled model: a look-up, not a compile (relative, so that load cannot break it)
+    assert (
+        again["posterior"].attrs["compile_time"] < 0.2 * line_fit["posterior"].attrs["compile_time"]
+    )
     # new data through pm.set_data (same shapes): the cached model sees it
     x = line_model["X"].get_value()[:, 0]
     with line_model:

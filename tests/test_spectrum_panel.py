@@ -237,7 +237,8 @@ def test_sampling_sets_results_reenables_the_button_and_keeps_them_on_failure(
     assert not panel.sample_button.disabled and panel.progress.value == 1.0
     assert len(seen) > 2 and max(seen) == 1.0
     assert len(panel._models) == 1  # the second data set re-used the compiled model
-    assert panel.idata_second["posterior"].attrs["compile_time"] < 1.0
+    first_compile = panel.idata["posterior"].attrs["compile_time"]
+    assert panel.idata_second["posterior"].attrs["compile_time"] < 0.2 * first_compile
     for result, truth in ((panel.idata, ref.attrs), (panel.idata_second, strained.attrs)):
         eg = result["posterior"]["Eg"].values
         assert abs(eg.mean() - truth["Eg"]) < 1e-3  # within 1 meV even for a short run

@@ -27,7 +27,7 @@ from mi_workbench.models import (
     predict_multitask,
 )
 
-FIT_SECONDS_MAX = 60.0
+FIT_CPU_SECONDS_MAX = 240.0  # CPU time, all threads: a busy machine hardly changes it
 
 
 def forrester_high(x):
@@ -171,7 +171,7 @@ def test_transfer_models_beat_single_fidelity(fast_fits):
 
 def test_fast_fits_are_quick(fast_fits):
     for name, (model, *_) in fast_fits.items():
-        assert model.fit_time_ < FIT_SECONDS_MAX, name
+        assert model.fit_cpu_time_ < FIT_CPU_SECONDS_MAX, name
 
 
 def test_uncertainty_is_calibrated_on_held_out_points(fast_fits, forrester):
@@ -212,7 +212,7 @@ def test_large_low_fidelity_set_uses_random_features(forrester):
         x_low, forrester_low(x_low[:, 0]), x_high, forrester_high(x_high[:, 0])
     )
     mean, _ = model.predict(x_test)
-    assert model.fit_time_ < FIT_SECONDS_MAX
+    assert model.fit_cpu_time_ < FIT_CPU_SECONDS_MAX
     assert type(model._low.surrogate).__name__ == "RandomFeatureSurrogate"
     assert rmse(mean, forrester[5]) < 0.5
 
@@ -228,7 +228,7 @@ def test_bayesian_ar1_exact_recovers_rho(forrester):
     model = AR1MultiFidelityGP(full_bayes=True, draws=500, tune=500).fit(
         x_low, forrester_low(x_low[:, 0]), x_high, forrester_high(x_high[:, 0])
     )
-    assert model.fit_time_ < FIT_SECONDS_MAX * 1.5  # compile dominates on a loaded machine
+    assert model.fit_cpu_time_ < FIT_CPU_SECONDS_MAX
     rho = model.idata_["posterior"]["rho"].values.ravel()
     low, high = np.quantile(rho, [0.03, 0.97])
     assert low < 2.0 < high and high - low < 2.0
@@ -254,7 +254,7 @@ def test_bayesian_ar1_hsgp_on_many_low_points(forrester, fast_fits):
     model = AR1MultiFidelityGP(full_bayes=True, approximation="hsgp", draws=400, tune=400).fit(
         x_low, forrester_low(x_low[:, 0]), x_high, forrester_high(x_high[:, 0])
     )
-    assert model.fit_time_ < FIT_SECONDS_MAX * 1.5
+    assert model.fit_cpu_time_ < FIT_CPU_SECONDS_MAX
     diagnostics = diagnose(model.idata_, ["rho", "low_lengthscale", "low_amplitude"])
     assert diagnostics.n_divergences <= 8 and diagnostics.max_rhat < 1.05  # <= 1% of 800
     # 7 high-fidelity points leave rho uncertain (the prior pulls it toward 0; median ~1.4):
@@ -364,7 +364,7 @@ def test_nargp_learns_a_nonlinear_relation_that_ar1_cannot(perdikaris):
         model.fit(x_low, y_low, x_high, y_high)
         mean, sd = model.predict(x_test)
         scores[name] = rmse(mean, truth)
-        assert model.fit_time_ < FIT_SECONDS_MAX, name
+        assert model.fit_cpu_time_ < FIT_CPU_SECONDS_MAX, name
         if name != "ar1":
             assert (np.abs(mean - truth) <= 3 * sd).mean() > 0.8, name
     assert scores["ar1"] > 0.2  # y_high is not rho * y_low + smooth delta
