@@ -23,7 +23,7 @@ nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
-MAX_CPU_SECONDS = 600.0  # fast mode needs 10-130 CPU-s per lesson on an idle machine
+MAX_CPU_SECONDS = 600.0  # fast mode needs 9-40 CPU-s per lesson (bench/results/lessons.md)
 MAX_PEAK_MB = 2048.0
 CELL_TIMEOUT_SECONDS = 1200  # a hang, not a slow machine
 KERNEL_NAME = "python3"
