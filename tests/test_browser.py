@@ -172,7 +172,7 @@ def lab_server(tmp_path_factory, chromium):
         # (a kernel left sampling would slow every later test down).
         running = server.poll() is None
         children = psutil.Process(server.pid).children(recursive=True) if running else []
-        if server.poll() is None:
+        if running:
             request = urllib.request.Request(
                 f"{base_url}/api/shutdown",
                 method="POST",
