@@ -49,6 +49,7 @@ def test_fit_compiles_once_and_follows_set_data(line_model, line_fit):
     assert (
         again["posterior"].attrs["compile_time"] < 0.2 * line_fit["posterior"].attrs["compile_time"]
     )
+    assert again["posterior"].attrs["compile_source"] == "memory"
     # new data through pm.set_data (same shapes): the cached model sees it
     x = line_model["X"].get_value()[:, 0]
     with line_model:
