@@ -2,8 +2,8 @@
 
 Each row is a new Python process, as a fresh kernel is. It imports the stack, builds the lesson's
 model with the lesson's data, gets the compiled model (compiled, or loaded from the workbench's
-disk cache, :mod:`mi_workbench.inference._compile_cache`), draws once (one NUTS draw, no
-warm-up: the sampler started), then runs the lesson's full default fit. Wall and CPU time of
+disk cache, :mod:`mi_workbench.inference._compile_cache`), draws once (one warm-up step and
+one NUTS draw: the sampler started), then runs the lesson's full default fit. Wall and CPU time of
 each phase are measured inside the process (CPU time counts every thread of the process).
 
 Three states of the caches, in one run, on the same models:
@@ -81,7 +81,7 @@ CHILD = textwrap.dedent(
     lap("build")
     compiled, source = _compiled_with_source(model)
     lap("compile")
-    nutpie.sample(compiled, draws=1, tune=0, chains=1, seed=0, progress_bar=False)
+    nutpie.sample(compiled, draws=1, tune=1, chains=1, seed=0, progress_bar=False)
     lap("first_draw")
     fit(model, random_seed=0, progressbar=False, **settings)
     lap("fit")
