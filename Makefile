@@ -52,6 +52,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/prior_panel_latency.py
 	$(PY) bench/mcmc_efficiency.py
+	$(PY) bench/first_draw.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
