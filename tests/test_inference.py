@@ -73,6 +73,8 @@ def test_fit_reports_progress_and_is_reproducible(line_model):
 def test_fit_rejects_bad_arguments(line_model):
     with pytest.raises(ValueError, match="draws must be >= 1"):
         fit(line_model, draws=0)
+    with pytest.raises(ValueError, match="tune must be >= 1"):  # nutpie panics on 0
+        fit(line_model, tune=0)
     with pytest.raises(TypeError, match="chains must be an integer"):
         fit(line_model, chains=2.5)
     with pytest.raises(ValueError, match="target_accept must be strictly between 0 and 1"):

@@ -98,7 +98,7 @@ def fit(
     model : pymc.Model
         The model; its ``pm.Data`` values at call time are used.
     draws, tune : int
-        Kept draws and warm-up draws per chain.
+        Kept draws and warm-up draws per chain (both >= 1: nutpie cannot start without warm-up).
     chains : int
         Number of chains (at most 2 run at once on a 2-core machine).
     random_seed : int
@@ -149,7 +149,7 @@ def fit(
     from pymc.backends.arviz import patch_nutpie_idata
 
     draws = check_positive_int("draws", draws)
-    tune = check_positive_int("tune", tune, minimum=0)
+    tune = check_positive_int("tune", tune)  # nutpie needs at least one warm-up draw
     chains = check_positive_int("chains", chains)
     if progressbar is None:
         progressbar = on_progress is None and in_notebook()
