@@ -335,6 +335,8 @@ def test_posterior_panel_validates_its_inputs(alloys):
         PosteriorPanel(alloys, FEATURES, TARGET, priors={"slope": Prior("normal")})
     with pytest.raises(ValueError, match="draws must be >= 1"):
         PosteriorPanel(alloys, FEATURES, TARGET, draws=0)
+    with pytest.raises(ValueError, match="tune must be >= 1"):  # nutpie cannot start at 0
+        PosteriorPanel(alloys, FEATURES, TARGET, tune=0)
     table = alloys[[*FEATURES, TARGET]].to_dataframe()
     panel = PosteriorPanel(table, FEATURES, TARGET)
     assert panel.priors["noise"].family == "HalfNormal"

@@ -192,7 +192,7 @@ class ModelPosteriorPanel(PosteriorPanel):
             structure = inspect_model(model) if model is not None else None
         self._source_model = None if model is None else structure.model
         self.draws = check_positive_int("draws", draws)
-        self.tune = check_positive_int("tune", tune, minimum=0)
+        self.tune = check_positive_int("tune", tune)
         self.chains = check_positive_int("chains", chains)
         self.random_seed = check_positive_int("random_seed", random_seed, minimum=0)
         self.target_accept = check_finite_number("target_accept", target_accept)

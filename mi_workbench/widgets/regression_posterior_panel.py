@@ -128,7 +128,7 @@ class RegressionPosteriorPanel(PosteriorPanel):
             self._prior_panel = None
             self._fixed_priors = regression_priors(priors)
         self.draws = check_positive_int("draws", draws)
-        self.tune = check_positive_int("tune", tune, minimum=0)
+        self.tune = check_positive_int("tune", tune)
         self.chains = check_positive_int("chains", chains)
         self.random_seed = check_positive_int("random_seed", random_seed, minimum=0)
         self.reference_values = reference_values

@@ -193,7 +193,7 @@ class SpectrumFitPanel(SamplingPanel):
         self.labels = tuple(str(label) for label in labels[: len(self._datasets)])
         self._priors = exciton_priors(priors)
         self.draws = check_positive_int("draws", draws)
-        self.tune = check_positive_int("tune", tune, minimum=0)
+        self.tune = check_positive_int("tune", tune)
         self.chains = check_positive_int("chains", chains)
         self.random_seed = check_positive_int("random_seed", random_seed, minimum=0)
 
