@@ -349,7 +349,7 @@ def _callback(kind: str, key: str, env: dict, meta: dict):
     return numba.cfunc(sig, cache=True)(function)
 
 
-def _environment(meta: dict, user_data: np.ndarray, shared_data: dict) -> dict:
+def _environment(meta: dict, data: tuple) -> dict:
     import numba
     from nutpie.compile_pymc import address_as_void_pointer
 
@@ -360,9 +360,9 @@ def _environment(meta: dict, user_data: np.ndarray, shared_data: dict) -> dict:
         "address_as_void_pointer": address_as_void_pointer,
         "N_DIM": meta["n_dim"],
         "N_EXPANDED": meta["n_expanded"],
-        "USER_DATA": user_data.dtype,
+        "USER_DATA": data[2].dtype,
     }
-    env.update({f"DTYPE_{k}": np.dtype(shared_data[k].dtype) for k in shared_data})
+    env.update({f"DTYPE_{k}": value.dtype for k, value in data[0].items()})
     return env
 
 
@@ -441,12 +441,13 @@ def _initial_point_function(model):
     )
 
 
-def _assemble(model, meta, logp_cb, expand_cb, shared_vars, logp_fn=None, expand_fn=None):
+def _assemble(model, meta, callbacks, data, initial_point_fn, functions=(None, None)):
+    """nutpie's compiled model from the two callbacks, the data state of :func:`_data_state`,
+    PyMC's initial-point function and (when just compiled) the two PyTensor functions."""
     from nutpie.compile_pymc import (
         CompiledPyMCModel,
         _prepare_dims_and_coords,
         _rv_dict_to_flat_array_wrapper,
-        make_user_data,
     )
 
     names, slices, shapes = (
@@ -455,11 +456,10 @@ def _assemble(model, meta, logp_cb, expand_cb, shared_vars, logp_fn=None, expand
         [tuple(s) for s in meta["shapes"]],
     )
     shape_info = (names, slices, shapes)
-    shared_data, shared_var_keys = _shared_values(shared_vars)
-    user_data = make_user_data(shared_var_keys, shared_data)
+    shared_data, shared_var_keys, user_data = data
     n_free = meta["n_free_variables"]
     initial_point = _rv_dict_to_flat_array_wrapper(
-        _initial_point_function(model), names=names[:n_free], shapes=shapes[:n_free]
+        initial_point_fn, names=names[:n_free], shapes=shapes[:n_free]
     )
     dims, coords = _prepare_dims_and_coords(model, shape_info, meta["reparameterized_names"])
     return CompiledPyMCModel(
@@ -467,41 +467,41 @@ def _assemble(model, meta, logp_cb, expand_cb, shared_vars, logp_fn=None, expand
         dims=dims,
         _coords=coords,
         _shapes={name: tuple(shape) for name, shape in zip(names, shapes, strict=True)},
-        compiled_logp_func=logp_cb,
-        compiled_expand_func=expand_cb,
+        compiled_logp_func=callbacks[0],
+        compiled_expand_func=callbacks[1],
         initial_point_func=initial_point,
         shared_data=shared_data,
         shared_var_keys=shared_var_keys,
         user_data=user_data,
         n_expanded=meta["n_expanded"],
         shape_info=shape_info,
-        logp_func=logp_fn,
-        expand_func=expand_fn,
+        logp_func=functions[0],
+        expand_func=functions[1],
         reparameterized_names=meta["reparameterized_names"],
     )
 
 
-def _shared_values(shared_vars: dict) -> tuple[dict, dict]:
-    """Data arrays by key (s0, s1, ...) and the key of each data container, as nutpie keeps them."""
+def _data_state(shared_vars: dict) -> tuple[dict, dict, np.ndarray]:
+    """As nutpie keeps them: the data arrays by key (s0, s1, ...), the key of each data
+    container, and the record of their addresses and shapes that the callbacks read."""
+    from nutpie.compile_pymc import make_user_data
+
     shared_data, shared_var_keys = {}, {}
     for key, variable in shared_vars.items():
         value = np.array(variable.get_value(), order="C", copy=True)
         value.flags.writeable = False
         shared_data[key] = value
         shared_var_keys[variable] = key
-    return shared_data, shared_var_keys
+    return shared_data, shared_var_keys, make_user_data(shared_var_keys, shared_data)
 
 
 def _load(model, key: str, meta: dict):
     """The compiled model from the cache, or None when any part of it is missing."""
-    from nutpie.compile_pymc import make_user_data
-
     by_name = _shared_by_name(model)
     if not set(meta["shared_names"].values()) <= set(by_name):
         return None
-    shared_vars = {k: by_name[name] for k, name in meta["shared_names"].items()}
-    shared_data, shared_var_keys = _shared_values(shared_vars)
-    env = _environment(meta, make_user_data(shared_var_keys, shared_data), shared_data)
+    data = _data_state({k: by_name[name] for k, name in meta["shared_names"].items()})
+    env = _environment(meta, data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -511,19 +511,20 @@ def _load(model, key: str, meta: dict):
         return None
     if not (logp_cb.cache_hits and expand_cb.cache_hits):
         return None
-    return _assemble(model, meta, logp_cb, expand_cb, shared_vars)
+    return _assemble(model, meta, (logp_cb, expand_cb), data, _initial_point_function(model))
 
 
 def _compile(model, key: str):
     """Compile ``model`` as nutpie does, with callbacks that numba keeps on disk; describe it."""
-    from nutpie.compile_pymc import _make_functions, make_user_data
+    from nutpie.compile_pymc import _make_functions
 
+    initial_point_fn = _initial_point_function(model)
     n_dim, n_expanded, logp_pt, expand_pt, _, shape_info, reparameterized = _make_functions(
         model,
         mode="NUMBA",
         compute_grad=True,
         join_expanded=True,
-        pymc_initial_point_fn=_initial_point_function(model),
+        pymc_initial_point_fn=initial_point_fn,
     )
     order = []
     for variable in [*logp_pt.get_shared(), *expand_pt.get_shared()]:
@@ -547,14 +548,15 @@ def _compile(model, key: str):
         "logp_shared": [keys[v] for v in logp_pt.get_shared()],
         "expand_shared": [keys[v] for v in expand_pt.get_shared()],
     }
-    shared_vars = {keys[v]: v for v in order}
-    shared_data, shared_var_keys = _shared_values(shared_vars)
-    env = _environment(meta, make_user_data(shared_var_keys, shared_data), shared_data)
+    data = _data_state({keys[v]: v for v in order})
+    env = _environment(meta, data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
         logp_cb = _callback("logp", key, {**env, "logp_fn": logp_pt.vm.jit_fn}, meta)
         expand_cb = _callback("expand", key, {**env, "expand_fn": expand_pt.vm.jit_fn}, meta)
-    compiled = _assemble(model, meta, logp_cb, expand_cb, shared_vars, logp_pt, expand_pt)
+    compiled = _assemble(
+        model, meta, (logp_cb, expand_cb), data, initial_point_fn, (logp_pt, expand_pt)
+    )
     try:
         _write_meta(meta)
     except OSError as error:
