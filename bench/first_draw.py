@@ -55,9 +55,8 @@ CHILD = textwrap.dedent(
         clock[:] = now
 
     import nutpie
-    import numpy as np
     import pymc
-    from mi_workbench.data import synthetic_cu2o_spectrum, virtual_alloys
+    from mi_workbench.data import synthetic_cu2o_spectrum
     from mi_workbench.inference import fit
     from mi_workbench.inference.sampling import _compiled_with_source
     from mi_workbench.models import bayesian_linear_regression, exciton_spectrum_model
@@ -65,14 +64,14 @@ CHILD = textwrap.dedent(
 
     which = sys.argv[1]
     if which == "lesson 01 regression":
-        FEATURES = ["valence_electron_concentration", "mean_electronegativity",
-                    "mean_metallic_radius_pm", "radius_mismatch_percent"]
-        TARGET = "transformation_temperature_k"
-        alloys = virtual_alloys(n_alloys=50, random_seed=0)
-        order = np.random.default_rng(0).permutation(alloys.sizes["alloy"])
-        train = alloys.isel(alloy=np.sort(order[:30]))
+        sys.path.insert(0, sys.argv[2])
+        from _lesson_data import LESSON_01_FEATURES, LESSON_01_TARGET, lesson_01_training_alloys
+
+        train = lesson_01_training_alloys()
         model = bayesian_linear_regression(
-            train[FEATURES].to_dataframe(), train[TARGET].values, target_name=TARGET
+            train[LESSON_01_FEATURES].to_dataframe(),
+            train[LESSON_01_TARGET].values,
+            target_name=LESSON_01_TARGET,
         )
         settings = dict(draws=2000, tune=1000, chains=2)
     else:
@@ -97,7 +96,11 @@ def _child(model: str, compiledir: Path, cache: bool) -> dict:
     env["MI_WORKBENCH_COMPILE_CACHE"] = "1" if cache else "0"
     env.pop("MI_WORKBENCH_FAST", None)
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, model], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", CHILD, model, str(HERE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{model}: the child process failed:\n{done.stderr[-3000:]}")

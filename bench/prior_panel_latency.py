@@ -181,17 +181,12 @@ def run_in_kernel(moves: int, linked: bool, form: str = "regression"):
         code = f"""
 import sys
 sys.path.insert(0, {str(HERE)!r})
-import numpy as np
 import prior_panel_latency as bench
-from mi_workbench.data import virtual_alloys
+from _lesson_data import LESSON_01_FEATURES as FEATURES, LESSON_01_TARGET as TARGET
+from _lesson_data import lesson_01_training_alloys
 from mi_workbench.widgets import PosteriorPanel, PriorPanel
 
-FEATURES = ["valence_electron_concentration", "mean_electronegativity",
-            "mean_metallic_radius_pm", "radius_mismatch_percent"]
-TARGET = "transformation_temperature_k"
-alloys = virtual_alloys(n_alloys=50, random_seed=0)
-order = np.random.default_rng(0).permutation(alloys.sizes["alloy"])
-train = alloys.isel(alloy=np.sort(order[:30]))
+train = lesson_01_training_alloys()
 panel = PriorPanel(train, features=FEATURES, target=TARGET,
                    plot_feature="valence_electron_concentration", n_draws=40, random_seed=0)
 assert type(panel.density_figure.comm).__module__.startswith("ipykernel"), "no kernel comm"
