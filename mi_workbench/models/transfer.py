@@ -244,7 +244,9 @@ def predict_multitask(
         Descriptor rows in the data's units.
     task_new : array (n_new,)
         Task label of each row. A label that was not in the training data is predicted from the
-        population distribution (a new task drawn from it); this needs partial pooling.
+        population distribution (a new task drawn from it, its own intercept at the descriptors'
+        centre and its own slopes about that centre, as the model defines them); this needs
+        partial pooling and the fit's ``constant_data`` group (``x_center``).
     include_noise : bool
         Include the measurement noise (predict new measurements, not the mean response).
     max_draws : int or None
@@ -291,6 +293,7 @@ def predict_multitask(
     known = list(stacked["task"].values)
     rng = np.random.default_rng(random_seed)
     n_samples = intercept.shape[0]
+    x_center = None
     draws = np.empty((n_samples, len(X_new)))
     for i, (row, label) in enumerate(zip(X_new, labels, strict=True)):
         matches = [k for k, name in enumerate(known) if name == label]
@@ -303,19 +306,35 @@ def predict_multitask(
                 f"task {label!r} is not one of the training tasks {known}; a new task can only be "
                 "predicted with pooling='partial' (from the population distribution)"
             )
+        # the task's own deviations are drawn where the model defines them: the intercept at
+        # the descriptors' centre, the slopes about it (a new task is no better known at x = 0)
+        if x_center is None:
+            x_center = _descriptor_centre(idata, coefficients.shape[2])
         a = (
             stacked["population_intercept"].values
+            + stacked["population_coefficients"].values @ row
             + rng.standard_normal(n_samples) * stacked["task_intercept_sd"].values
         )
-        b = (
-            stacked["population_coefficients"].values
-            + rng.standard_normal(coefficients[:, 0, :].shape)
-            * stacked["task_coefficient_sd"].values
-        )
-        draws[:, i] = a + b @ row
+        b = rng.standard_normal(coefficients[:, 0, :].shape) * stacked["task_coefficient_sd"].values
+        draws[:, i] = a + b @ (row - x_center)
     if include_noise:
         draws = draws + rng.standard_normal(draws.shape) * stacked["noise_sd"].values[:, None]
     return draws.mean(axis=0), draws.std(axis=0, ddof=1)
+
+
+def _descriptor_centre(idata: xr.DataTree, n_features: int) -> np.ndarray:
+    """The descriptors' centre ``x_center`` that :func:`hierarchical_multitask` standardised by."""
+    if "constant_data" not in idata.children or "x_center" not in idata["constant_data"]:
+        raise ValueError(
+            "idata has no constant_data/x_center: a new task is predicted about the descriptors' "
+            "centre used by hierarchical_multitask; keep the constant_data group of the fit"
+        )
+    centre = np.asarray(idata["constant_data"]["x_center"].values, dtype=float).reshape(-1)
+    if centre.size != n_features:
+        raise ValueError(
+            f"constant_data/x_center has {centre.size} value(s) for {n_features} descriptor(s)"
+        )
+    return centre
 
 
 # --------------------------------------------------------------------------------------------
