@@ -534,7 +534,7 @@ class JournalRepair:
             first, last = self.dropped_lines[0], self.dropped_lines[-1]
             span = f"line {first}" if first == last else f"lines {first} to {last}"
             dropped = (
-                f"dropped {len(self.dropped_lines)} line(s), {span}: line {first} {self.reason}"
+                f"dropped {len(self.dropped_lines)} line(s), {span} (line {first}: {self.reason})"
             )
         return (
             f"{self.path.name}: kept {self.n_records} record(s); {dropped}. The file as it was is "
