@@ -302,6 +302,7 @@ class _MemoryJournal:
 
     path = None
     closed = False
+    read_only = False
 
     def __init__(self, header: dict[str, Any]):
         self.header = header
@@ -318,6 +319,25 @@ class _MemoryJournal:
 
     def close(self) -> None:
         pass
+
+
+class _ReadOnlyJournal:
+    """A journal opened with ``read_only=True``: its records are read, nothing can be written."""
+
+    read_only = True
+
+    def __init__(self, journal: Journal):
+        self._journal = journal
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._journal, name)
+
+    def append(self, record: dict[str, Any]) -> dict[str, Any]:
+        raise CampaignError(
+            f"the campaign {str(self._journal.path)!r} was opened read-only "
+            f"(Campaign.open(..., read_only=True)), so nothing can be suggested, observed or "
+            f"undone; close it and reopen it with Campaign.open(path, candidates) to record"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,7 +367,11 @@ class Campaign:
         scores are better.
     path : str or os.PathLike, optional
         A new file to journal the campaign to (``.jsonl`` is a good suffix). Reopen it with
-        :meth:`Campaign.open`. ``None`` keeps the campaign in memory only.
+        :meth:`Campaign.open`, or with ``Campaign.open(path, candidates, read_only=True)`` to
+        look at it without recording (also on a read-only file or disk). ``None`` keeps the
+        campaign in memory only. While a campaign is open its file is locked against a second
+        writer; :meth:`close` it (or use ``with``) to release the file, which also happens when
+        the campaign object is garbage-collected.
     random_seed : int, optional
         Seed of every random choice (initial random batches, surrogate fitting, Thompson draws).
         When ``None`` a seed is drawn and stored, so a saved campaign still resumes exactly.
@@ -378,6 +402,13 @@ class Campaign:
         The best measurement so far.
     last_suggestion : xarray.Dataset or None
         The most recent suggested batch, including after reopening.
+
+    Notes
+    -----
+    A journal that was changed from outside (edited by hand, damaged on disk) is refused by
+    :meth:`Campaign.open` with a message naming the damaged line;
+    :func:`~mi_workbench.design.repair_journal` keeps the intact records before it in a repaired
+    file and keeps the damaged one as a backup beside it.
 
     Examples
     --------
@@ -571,6 +602,7 @@ class Campaign:
         acquisition: Any = None,
         chunk_size: int = 32768,
         n_threads: int | None = None,
+        read_only: bool = False,
     ) -> Campaign:
         """Reopen a saved campaign exactly where it stopped.
 
@@ -588,6 +620,11 @@ class Campaign:
             Checked against the saved acquisition if given.
         chunk_size, n_threads : int
             As for :class:`Campaign` (they do not change the results).
+        read_only : bool
+            Only read the campaign: the file is not locked and nothing is written to it, so this
+            works on a read-only file or file system and while the campaign is open elsewhere.
+            :attr:`history`, :attr:`best`, :meth:`predict` and the other queries work;
+            :meth:`suggest`, :meth:`observe` and :meth:`undo` raise :class:`CampaignError`.
 
         Returns
         -------
@@ -595,11 +632,20 @@ class Campaign:
             With the same observations, configuration and pending suggestion; its next
             :meth:`suggest` returns what the original campaign would have suggested.
 
+        Raises
+        ------
+        JournalError
+            If the file is open for writing elsewhere (the message says who holds it), or was
+            changed from outside; the message names the damaged line, and
+            :func:`~mi_workbench.design.repair_journal` keeps the intact records before it.
+
         Examples
         --------
         >>> campaign = Campaign.open("hysteresis.jsonl", space)  # doctest: +SKIP
+        >>> campaign.history  # doctest: +SKIP
+        >>> viewer = Campaign.open("hysteresis.jsonl", space, read_only=True)  # doctest: +SKIP
         """
-        journal = Journal.open(path)
+        journal = Journal.open(path, read_only=read_only)
         try:
             header = journal.header
             if header.get("format") != _FORMAT:
@@ -635,7 +681,7 @@ class Campaign:
                     f"{config['acquisition']!r}"
                 )
             self._configure(config, surrogate)
-            self._journal = journal
+            self._journal = _ReadOnlyJournal(journal) if read_only else journal
             self._reset_state()
         except BaseException:
             journal.close()
@@ -706,6 +752,11 @@ class Campaign:
     def closed(self) -> bool:
         """True after :meth:`close`."""
         return self._journal.closed
+
+    @property
+    def read_only(self) -> bool:
+        """True for a campaign opened with ``Campaign.open(..., read_only=True)``."""
+        return self._journal.read_only
 
     def close(self) -> None:
         """Release the campaign file (everything is already saved). Safe to call twice."""
