@@ -183,6 +183,13 @@ def test_files_with_the_old_sampled_fingerprint_still_open(tmp_path):
     shifted = space.assign(x=space["x"] + 0.01)
     with pytest.raises(CampaignError, match="values of 'x' differ"):
         Campaign.open(path, shifted)
+    # the first opening saved the hash of every row: an edit the sample misses is seen now
+    edited = space.copy(deep=True)
+    edited["x"].values[7] += 1e-3
+    with pytest.raises(CampaignError, match=r"values of 'x' differ.*order"):
+        Campaign.open(path, edited)
+    with Campaign.open(path, space) as campaign:  # the upgraded file still suggests
+        np.testing.assert_array_equal(campaign.suggest(2)["candidate"].values, expected)
 
 
 # -------------------------------------------------------------------------------------------

@@ -6,16 +6,26 @@ surrogate model learns from, a surrogate with uncertainty and an acquisition fun
 loop of Xue et al. (Nat. Commun. 7, 11241, 2016): fit the surrogate to every measurement so far,
 score every candidate, suggest a batch, measure it, record the values, repeat.
 
-Persistence. With ``path=...`` every call to :meth:`Campaign.observe` (and :meth:`Campaign.undo`)
-is on disk, ``fsync``-ed, before it returns. The file is an append-only journal of JSON lines, each
+Persistence. With ``path=...`` every call to :meth:`Campaign.observe`,
+:meth:`Campaign.observe_failure` (a failed or infeasible run), :meth:`Campaign.cancel` (withdrawn
+suggestions), :meth:`Campaign.set_acquisition_params` and :meth:`Campaign.undo` is on disk,
+``fsync``-ed, before it returns. The file is an append-only journal of JSON lines, each
 with a CRC-32 checksum (see :mod:`mi_workbench.design._journal`): a program killed at any moment
 leaves either the whole record or a torn last line, which :meth:`Campaign.open` recognises and
 drops. Suggestions are journalled too, so a reopened campaign knows the pending batch and what was
 predicted for it. The random state of each suggestion is derived from ``random_seed`` and the
 number of records so far, so a reopened campaign makes exactly the suggestion the original would
 have made next. The candidate space itself is not stored (it can have millions of rows); its size,
-a hash of its ``candidate`` coordinate and the values of a sample of rows are, and
-:meth:`Campaign.open` checks that it is given the same space.
+a hash of its ``candidate`` coordinate and a hash of every row of its composition and feature
+variables are, and :meth:`Campaign.open` checks that it is given the same space (one edited row or
+two swapped rows are refused). Files of older versions, which stored 33 sampled rows, are still
+accepted; their first reopening saves the hash of every row.
+
+Failed runs. :meth:`Campaign.observe_failure` records a run that gave no value (a cracked sample,
+an alloy that does not transform). Failures stay in :attr:`Campaign.history` (``failed``,
+``failure_reason``), are never suggested again and are left out of :attr:`Campaign.best` and of
+the surrogate's data; they do not down-weight the acquisition of similar candidates (there is
+no feasibility model).
 
 Scaling. Candidates are scored in chunks of ``chunk_size`` rows, in parallel threads (BLAS kept
 single-threaded), so memory stays flat however large the space; only the best-ranked candidates
@@ -382,10 +392,9 @@ class Campaign:
         ``"gp"``, ``"svr_ensemble"``, ``"random_features"`` (see
         :func:`~mi_workbench.design.make_surrogate`) or an object with ``fit(X, y)`` and
         ``predict(X) -> (mean, sd)``. A fresh copy is fitted at each suggestion.
-    acquisition : str or callable
-        A name from :data:`~mi_workbench.design.ACQUISITIONS` (for example
-        ``"expected_improvement"``), or ``f(mean, sd, best, minimize=...) -> scores`` where higher
-        scores are better.
+    acquisition : str
+        A name or short name from :data:`~mi_workbench.design.ACQUISITIONS` (for example
+        ``"expected_improvement"`` or ``"ei"``); it is saved with the campaign by name.
     path : str or os.PathLike, optional
         A new file to journal the campaign to (``.jsonl`` is a good suffix). Reopen it with
         :meth:`Campaign.open`. ``None`` keeps the campaign in memory only.
@@ -394,7 +403,9 @@ class Campaign:
         When ``None`` a seed is drawn and stored, so a saved campaign still resumes exactly.
     acquisition_params : dict, optional
         Extra keyword arguments of the acquisition (for example ``{"kappa": 2.0}`` for a
-        confidence bound, or ``{"low": 5, "high": 10}`` for a target interval).
+        confidence bound, or ``{"low": 5, "high": 10}`` for a target interval). Checked here:
+        a key the acquisition does not take, or a value it refuses, raises before anything is
+        saved. Change them later with :meth:`set_acquisition_params`.
     batch_method : {"kriging_believer", "thompson"}
         How a batch of several candidates is chosen (see :func:`~mi_workbench.design.select_batch`).
     min_observations : int
@@ -419,6 +430,14 @@ class Campaign:
         The best measurement so far.
     last_suggestion : xarray.Dataset or None
         The most recent suggested batch, including after reopening.
+    pending : list
+        Candidates of the last suggestion not yet measured, failed or cancelled.
+
+    Notes
+    -----
+    The loop: :meth:`suggest` a batch, then for each candidate :meth:`observe` its measured value
+    or :meth:`observe_failure` a failed run (with the reason), or :meth:`cancel` it; :meth:`undo`
+    takes the last recorded batch back.
 
     Examples
     --------
@@ -576,7 +595,14 @@ class Campaign:
         #: How often the latest suggestion scored the whole space (1, plus one for each
         #: Kriging-believer step that the shortlist could not settle).
         self.full_scorings = 0
+        self._n_space_records = 0
         for record in self._journal.records:
+            self._apply(record)
+        if "columns" not in self._journal.header["space"] and not self._n_space_records:
+            # a file of an older version, checked on 33 sampled rows: save the hash of every
+            # row now, so that from the next opening on every row is checked
+            fingerprint = _fingerprint(self._space, self._index, self._fingerprint_columns())
+            record = self._journal.append({"type": "space", "time": _now(), "space": fingerprint})
             self._apply(record)
         self._params_problem = self._check_saved_params()
         if self._params_problem:
@@ -625,6 +651,9 @@ class Campaign:
                 self._predictions.pop(name, None)
         elif kind == "acquisition_params":
             self._config["acquisition_params"] = dict(record["params"])
+        elif kind == "space":
+            self._check_space(record["space"], self.path)
+            self._n_space_records += 1
         else:
             raise CampaignError(f"unknown record type {kind!r} in the campaign file")
 
@@ -1037,7 +1066,12 @@ class Campaign:
         self._params_problem = None
 
     def _rng(self) -> np.random.Generator:
-        return np.random.default_rng([self._config["random_seed"], self._journal.next_seq])
+        return np.random.default_rng([self._config["random_seed"], self._seed_position()])
+
+    def _seed_position(self) -> int:
+        """The journal position that seeds the next suggestion, not counting the records that
+        upgraded an older file's space check (so an upgraded file suggests as before)."""
+        return self._journal.next_seq - self._n_space_records
 
     def _observed(self) -> tuple[np.ndarray, np.ndarray]:
         """Positions and values of every measurement (the surrogate's data; no failures)."""
@@ -1385,7 +1419,7 @@ class Campaign:
             from threadpoolctl import threadpool_limits
 
             # a seed of its own: looking at the model never changes the next suggestion
-            rng = np.random.default_rng([self._config["random_seed"], self._journal.next_seq, 1])
+            rng = np.random.default_rng([self._config["random_seed"], self._seed_position(), 1])
             with threadpool_limits(limits=1, user_api="blas"):
                 surrogate = self._new_surrogate(rng)
                 surrogate.fit(self._rows(observed), y)
