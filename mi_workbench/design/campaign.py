@@ -206,10 +206,19 @@ def _same_surrogate(saved: Mapping[str, Any], given: Mapping[str, Any]) -> bool:
 
 
 def _checked_params(name: str, params: Any) -> dict[str, Any]:
-    """``params`` checked against the settings of acquisition ``name`` (see acquisition.py)."""
+    """``params`` checked against the settings of acquisition ``name`` (see acquisition.py) and
+    for being storable in the campaign file (plain numbers and text)."""
     from mi_workbench.design.acquisition import _check_acquisition_params
 
-    return _check_acquisition_params(name, params)
+    params = _check_acquisition_params(name, params)
+    try:
+        json.dumps(params, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"acquisition_params must hold plain numbers and text only (they are saved with the "
+            f"campaign): {error}"
+        ) from None
+    return params
 
 
 def _acquisition_name(acquisition: Any) -> str:
@@ -1052,13 +1061,6 @@ class Campaign:
         """
         self._check_open()
         params = _checked_params(self._config["acquisition"], acquisition_params)
-        try:
-            json.dumps(params, allow_nan=False)
-        except (TypeError, ValueError) as error:
-            raise TypeError(
-                f"acquisition_params must hold plain numbers and text only (they are saved with "
-                f"the campaign): {error}"
-            ) from None
         record = self._journal.append(
             {"type": "acquisition_params", "time": _now(), "params": params}
         )
