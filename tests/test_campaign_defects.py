@@ -43,10 +43,20 @@ def edit_header(path, change) -> None:
 # -------------------------------------------------------------------------------------------
 # Kriging-believer batches on a space no larger than the shortlist
 # -------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("acquisition", ["expected_improvement", "confidence_bound"])
-def test_believer_batches_never_repeat_measured_candidates_on_small_spaces(acquisition):
+@pytest.mark.parametrize(
+    ("acquisition", "surrogate"),
+    [
+        ("expected_improvement", "gp"),
+        ("confidence_bound", "gp"),
+        ("probability_of_improvement", "gp"),  # the shortlist alone, without the bound
+        ("expected_improvement", "svr_ensemble"),  # a surrogate whose update moves the mean
+    ],
+)
+def test_believer_batches_never_repeat_measured_candidates_on_small_spaces(acquisition, surrogate):
     """200 candidates < shortlist_size (2,048): the shortlist holds the measured candidates."""
-    campaign = Campaign(line_space(200), ["x"], acquisition=acquisition, random_seed=0)
+    campaign = Campaign(
+        line_space(200), ["x"], surrogate=surrogate, acquisition=acquisition, random_seed=0
+    )
     measured: list = []
     for _ in range(15):
         batch = campaign.suggest(2)
