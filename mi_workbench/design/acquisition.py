@@ -14,6 +14,7 @@ Conventions
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping
 
@@ -398,8 +399,6 @@ def _check_acquisition_params(name: str, params: Mapping | None) -> dict:
     ``ValueError`` for a value the acquisition refuses (tried on one dummy candidate), so that a
     typo is caught where it is typed, not at every later suggestion.
     """
-    import inspect
-
     if params is None:
         return {}
     if not isinstance(params, Mapping):
