@@ -202,6 +202,35 @@ def test_files_with_the_old_sampled_fingerprint_still_open(tmp_path):
         np.testing.assert_array_equal(campaign.suggest(2)["candidate"].values, expected)
 
 
+def test_an_old_file_opened_read_only_is_checked_but_not_upgraded(tmp_path):
+    space = unnamed_space()
+    path = _saved_campaign(tmp_path, space)
+
+    def old_fingerprint(header):
+        header["space"] = {
+            "size": header["space"]["size"],
+            "candidate_hash": header["space"]["candidate_hash"],
+            **sampled_fingerprint(space, ["x", "x_squared"]),
+        }
+
+    edit_header(path, old_fingerprint)
+    before = path.read_bytes()
+    viewer = Campaign.open(path, space, read_only=True)
+    assert viewer.n_observations == 3
+    # refused at once, before any model is fitted, and nothing is written
+    for call in (
+        lambda: viewer.suggest(1),
+        lambda: viewer.observe_failure([0], "furnace failed"),
+        lambda: viewer.cancel(),
+        lambda: viewer.set_acquisition_params({}),
+    ):
+        with pytest.raises(CampaignError, match="opened read-only"):
+            call()
+    assert viewer.surrogate is None
+    viewer.close()
+    assert path.read_bytes() == before
+
+
 # -------------------------------------------------------------------------------------------
 # values too large for the surrogate
 # -------------------------------------------------------------------------------------------

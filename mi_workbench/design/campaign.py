@@ -393,7 +393,11 @@ class _ReadOnlyJournal:
         return getattr(self._journal, name)
 
     def append(self, record: dict[str, Any]) -> dict[str, Any]:
-        raise CampaignError(
+        raise self.refusal()
+
+    def refusal(self) -> CampaignError:
+        """The error every recording call on a read-only campaign raises."""
+        return CampaignError(
             f"the campaign {str(self._journal.path)!r} was opened read-only "
             f"(Campaign.open(..., read_only=True)), so nothing can be suggested, observed or "
             f"undone; close it and reopen it with Campaign.open(path, candidates) to record"
@@ -638,9 +642,11 @@ class Campaign:
         self._n_space_records = 0
         for record in self._journal.records:
             self._apply(record)
-        if "columns" not in self._journal.header["space"] and not self._n_space_records:
+        upgrade = "columns" not in self._journal.header["space"] and not self._n_space_records
+        if upgrade and not self._journal.read_only:
             # a file of an older version, checked on 33 sampled rows: save the hash of every
-            # row now, so that from the next opening on every row is checked
+            # row now, so that from the next opening on every row is checked (a read-only
+            # opening checks the sample and writes nothing)
             fingerprint = _fingerprint(self._space, self._index, self._fingerprint_columns())
             record = self._journal.append({"type": "space", "time": _now(), "space": fingerprint})
             self._apply(record)
@@ -718,7 +724,9 @@ class Campaign:
             The campaign file given as ``path`` when it was created.
         candidates : xarray.Dataset
             The same candidate space (regenerate it with the same call); its size, candidate
-            names and a sample of its values are checked against the file.
+            names and every row of its composition and feature values (a hash) are checked
+            against the file (files of older versions recorded 33 sampled rows: those are
+            checked, and the first opening for writing saves the hash of every row).
         surrogate : optional
             Needed only if the campaign was created with a surrogate object whose settings could
             not be stored; its class and settings must match.
@@ -730,7 +738,9 @@ class Campaign:
             Only read the campaign: the file is not locked and nothing is written to it, so this
             works on a read-only file or file system and while the campaign is open elsewhere.
             :attr:`history`, :attr:`best`, :meth:`predict` and the other queries work;
-            :meth:`suggest`, :meth:`observe` and :meth:`undo` raise :class:`CampaignError`.
+            :meth:`suggest`, :meth:`observe`, :meth:`observe_failure`, :meth:`cancel`,
+            :meth:`set_acquisition_params` and :meth:`undo` raise :class:`CampaignError` before
+            doing any work.
 
         Returns
         -------
@@ -1110,7 +1120,7 @@ class Campaign:
         --------
         >>> campaign.set_acquisition_params({"kappa": 1.0})  # doctest: +SKIP
         """
-        self._check_open()
+        self._check_writable()
         params = _checked_params(self._config["acquisition"], acquisition_params)
         record = self._journal.append(
             {"type": "acquisition_params", "time": _now(), "params": params}
@@ -1179,7 +1189,7 @@ class Campaign:
         >>> batch = campaign.suggest(4)  # doctest: +SKIP
         >>> batch[["predicted_mean", "predicted_sd"]].to_dataframe()  # doctest: +SKIP
         """
-        self._check_open()
+        self._check_writable()
         n = check_positive_int("n", n)
         self._acquisition_params()  # raises for invalid saved settings
         observed, y = self._observed()
@@ -1609,6 +1619,12 @@ class Campaign:
         if self._journal.closed:
             raise ValueError("this campaign has been closed; reopen it with Campaign.open(path)")
 
+    def _check_writable(self) -> None:
+        """Raise before any work if the campaign is closed or was opened read-only."""
+        self._check_open()
+        if self._journal.read_only:
+            raise self._journal.refusal()
+
     def observe(self, ids: Any, values: Any) -> None:
         """Record measured values; with a path they are on disk before this returns.
 
@@ -1634,7 +1650,7 @@ class Campaign:
         >>> batch = campaign.suggest(2)  # doctest: +SKIP
         >>> campaign.observe(batch.candidate, [3.1, 7.4])  # doctest: +SKIP
         """
-        self._check_open()
+        self._check_writable()
         names = self._candidate_names(ids)
         value_list = _as_list("values", values)
         if len(names) != len(value_list):
@@ -1700,7 +1716,7 @@ class Campaign:
         --------
         >>> campaign.observe_failure(batch.candidate[:1], "sample cracked")  # doctest: +SKIP
         """
-        self._check_open()
+        self._check_writable()
         names = self._candidate_names(candidates, "candidates")
         reasons = [reason] * len(names) if isinstance(reason, str) else _as_list("reason", reason)
         if len(reasons) != len(names):
@@ -1747,7 +1763,7 @@ class Campaign:
         --------
         >>> campaign.cancel(batch.candidate[:2])  # doctest: +SKIP
         """
-        self._check_open()
+        self._check_writable()
         pending = self.pending
         if not pending:
             raise ValueError("there is no pending suggestion to cancel")
@@ -1819,7 +1835,7 @@ class Campaign:
         --------
         >>> campaign.undo()  # doctest: +SKIP
         """
-        self._check_open()
+        self._check_writable()
         if not self._batches:
             raise ValueError("there is no recorded batch to undo")
         history = self.history
