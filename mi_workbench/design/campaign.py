@@ -21,6 +21,13 @@ variables are, and :meth:`Campaign.open` checks that it is given the same space 
 two swapped rows are refused). Files of older versions, which stored 33 sampled rows, are still
 accepted; their first reopening saves the hash of every row.
 
+Reading and repairing. ``Campaign.open(path, candidates, read_only=True)`` reads a campaign
+without locking or writing anything (a read-only file or file system, or a campaign open in
+another kernel), for viewing its history, best and predictions. A file changed from outside (a
+hand-edited or damaged line) is refused with the line number and what to do;
+:func:`~mi_workbench.design.repair_journal` keeps the intact records before the damage in the
+file and the damaged original beside it as a backup.
+
 Failed runs. :meth:`Campaign.observe_failure` records a run that gave no value (a cracked sample,
 an alloy that does not transform). Failures stay in :attr:`Campaign.history` (``failed``,
 ``failure_reason``), are never suggested again and are left out of :attr:`Campaign.best` and of
