@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from mi_workbench._checks import check_choice, check_positive, check_positive_int
+from mi_workbench._checks import (
+    check_choice,
+    check_finite_number,
+    check_positive,
+    check_positive_int,
+)
 from mi_workbench.physics.excitons import (
     CU2O_PARAMETER_UNITS,
     N_MAX_DEFAULT,
@@ -110,9 +115,9 @@ def synthetic_cu2o_spectrum(
         raise ValueError(
             f"unknown parameter(s) {unknown}; allowed are {list(CU2O_PARAMETER_UNITS)}"
         )
-    values.update({k: float(v) for k, v in params.items()})
-    noise = values.pop("noise_sd") if noise_sd is None else noise_sd
-    noise = check_positive("noise_sd", noise)
+    values.update({k: check_finite_number(k, v) for k, v in params.items()})
+    preset_noise = values.pop("noise_sd")  # not a parameter of cu2o_absorption
+    noise = check_positive("noise_sd", preset_noise if noise_sd is None else noise_sd)
     n_max = check_positive_int("n_max", n_max, minimum=2)
     energy = (
         _default_cu2o_grid() if energy_ev is None else check_energy_grid("energy_ev", energy_ev)
