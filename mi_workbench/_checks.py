@@ -87,6 +87,27 @@ def check_rng(name: str, value: object) -> np.random.Generator:
         ) from None
 
 
+def check_pymc_model(name: str, model: object):
+    """Return ``model`` if it is a ``pymc.Model``; raise ``TypeError`` naming ``name`` otherwise."""
+    import pymc as pm
+
+    if not isinstance(model, pm.Model):
+        raise TypeError(
+            f"{name} must be a pymc.Model (e.g. from mi_workbench.models), got "
+            f"{_short(model)} ({type(model).__name__})"
+        )
+    return model
+
+
+def check_callable(name: str, value: object, optional: bool = True):
+    """Return ``value`` if it is callable (or ``None`` when ``optional``); raise otherwise."""
+    if (value is None and optional) or callable(value):
+        return value
+    raise TypeError(
+        f"{name} must be a function{' or None' if optional else ''}, got {_short(value)}"
+    )
+
+
 def check_finite_array(name: str, values: object, ndim: int | None = None) -> np.ndarray:
     """Return ``values`` as a float array; raise on non-numeric entries, NaN or infinity."""
     if values is None or isinstance(values, str):

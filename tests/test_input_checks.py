@@ -248,3 +248,110 @@ def test_as_regression_data_names_the_bad_argument(kwargs, error, argument):
     table = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.0, 1.0, 0.5], "y": [2.0, 4.0, 7.0]})
     with pytest.raises(error, match=argument):
         as_regression_data(table, **{"features": ["a", "b"], "target": "y", **kwargs})
+
+
+# ---- inference -------------------------------------------------------------------------------
+def _idata():
+    import xarray as xr
+
+    rng = np.random.default_rng(1)
+    posterior = xr.Dataset(
+        {"mu": (("chain", "draw"), rng.normal(size=(2, 50)))},
+        coords={"chain": [0, 1], "draw": np.arange(50)},
+    )
+    posterior.attrs["sampling_time"] = 1.0
+    return xr.DataTree.from_dict({"posterior": posterior})
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    import pymc as pm
+
+    with pm.Model() as model:
+        pm.Normal("mu", 0.0, 1.0)
+    return model
+
+
+@pytest.mark.parametrize("idata", [None, "idata", 7, {"posterior": None}])
+@pytest.mark.parametrize("function", ["diagnose", "ess_per_second"])
+def test_diagnostics_need_a_datatree(function, idata):
+    from mi_workbench import inference
+
+    with pytest.raises(TypeError, match="idata must be an xarray.DataTree"):
+        getattr(inference, function)(idata)
+
+
+@pytest.mark.parametrize("function", ["diagnose", "ess_per_second"])
+@pytest.mark.parametrize(
+    ("var_names", "error"), [(7, TypeError), ([], ValueError), (["x"], ValueError)]
+)
+def test_diagnostics_check_var_names(function, var_names, error):
+    from mi_workbench import inference
+
+    with pytest.raises(error, match="var_names|unknown variable"):
+        getattr(inference, function)(_idata(), var_names)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "error"),
+    [
+        ("rhat_max", None, TypeError),
+        ("rhat_max", "loose", TypeError),
+        ("rhat_max", math.nan, ValueError),
+        ("rhat_max", 0.5, ValueError),
+        ("ess_min", None, TypeError),
+        ("ess_min", math.inf, ValueError),
+        ("ess_min", -1.0, ValueError),
+        ("hdi_prob", None, TypeError),
+        ("hdi_prob", math.nan, ValueError),
+        ("hdi_prob", -0.5, ValueError),
+        ("hdi_prob", 1.5, ValueError),
+    ],
+)
+def test_diagnose_checks_thresholds(argument, value, error):
+    from mi_workbench.inference import diagnose
+
+    with pytest.raises(error, match=argument):
+        diagnose(_idata(), **{argument: value})
+
+
+def test_diagnose_accepts_one_variable_name_as_text():
+    from mi_workbench.inference import diagnose
+
+    assert list(diagnose(_idata(), "mu").table.index) == ["mu"]
+
+
+@pytest.mark.parametrize("function", ["fit", "metropolis"])
+@pytest.mark.parametrize("model", [None, "model", 7])
+def test_samplers_need_a_pymc_model(function, model):
+    from mi_workbench import inference
+
+    with pytest.raises(TypeError, match="model must be a pymc.Model"):
+        getattr(inference, function)(model)
+
+
+@pytest.mark.parametrize("function", ["fit", "metropolis"])
+@pytest.mark.parametrize(("value", "error"), BAD_SEEDS)
+def test_samplers_reject_bad_seeds_before_any_work(tiny_model, function, value, error):
+    from mi_workbench import inference
+
+    with pytest.raises(error, match="random_seed"):
+        getattr(inference, function)(tiny_model, random_seed=value)
+
+
+@pytest.mark.parametrize("argument", ["on_progress", "on_stage"])
+def test_fit_callbacks_must_be_functions(tiny_model, argument):
+    from mi_workbench.inference import fit
+
+    with pytest.raises(TypeError, match=argument):
+        fit(tiny_model, **{argument: "print"})
+
+
+@pytest.mark.parametrize(
+    ("value", "error"), [*BAD_NUMBERS, (-1.0, ValueError), (0.0, ValueError), (1e200, ValueError)]
+)
+def test_metropolis_checks_initial_scale(tiny_model, value, error):
+    from mi_workbench.inference import metropolis
+
+    with pytest.raises(error, match="initial_scale"):
+        metropolis(tiny_model, initial_scale=value, draws=10, tune=10)
