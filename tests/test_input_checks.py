@@ -355,3 +355,132 @@ def test_metropolis_checks_initial_scale(tiny_model, value, error):
 
     with pytest.raises(error, match="initial_scale"):
         metropolis(tiny_model, initial_scale=value, draws=10, tune=10)
+
+
+# ---- design and transfer models --------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("argument", "value", "error"),
+    [
+        ("low_s", None, TypeError),
+        ("low_s", "wide", TypeError),
+        ("low_s", math.nan, ValueError),
+        ("high_s", math.inf, ValueError),
+        ("high_s", -1.0, ValueError),
+        ("n_low", None, TypeError),
+        ("n_low", 2.5, TypeError),
+        ("n_high", -1, ValueError),
+        ("low_name", 7, TypeError),
+    ],
+)
+def test_fidelity_costs_check_their_fields(argument, value, error):
+    from mi_workbench.design import FidelityCosts
+
+    arguments = {"low_s": 1.0, "high_s": 100.0, "n_low": 30, "n_high": 30}
+    with pytest.raises(error, match=argument):
+        FidelityCosts(**{**arguments, argument: value})
+    assert FidelityCosts(**arguments).ratio == 100.0
+
+
+@pytest.mark.parametrize(
+    "name", ["SingleFidelityGP", "AR1MultiFidelityGP", "DifferenceTransfer", "ProxyTransfer"]
+)
+@pytest.mark.parametrize(("value", "error"), [*BAD_SEEDS, (None, TypeError)])
+def test_transfer_models_need_an_integer_seed(name, value, error):
+    from mi_workbench import design
+
+    with pytest.raises(error, match="random_seed"):
+        getattr(design, name)(random_seed=value)
+
+
+@pytest.mark.parametrize(
+    ("value", "error"), [("many", TypeError), (2.5, TypeError), (-1, ValueError), ([], ValueError)]
+)
+def test_n_basis_is_checked_even_without_hsgp(value, error):
+    from mi_workbench.design import AR1MultiFidelityGP
+    from mi_workbench.models import ar1_multifidelity_gp
+
+    with pytest.raises(error, match="n_basis"):
+        AR1MultiFidelityGP(n_basis=value)
+    x = np.linspace(0.0, 1.0, 8)[:, None]
+    with pytest.raises(error, match="n_basis"):
+        ar1_multifidelity_gp(x, x[:, 0] ** 2, x[::2], x[::2, 0], n_basis=value)
+
+
+@pytest.mark.parametrize(("value", "error"), [*BAD_NUMBERS, (1.0, ValueError)])
+def test_boundary_factor_is_checked(value, error):
+    from mi_workbench.models import ar1_multifidelity_gp
+
+    x = np.linspace(0.0, 1.0, 8)[:, None]
+    with pytest.raises(error, match="boundary_factor"):
+        ar1_multifidelity_gp(x, x[:, 0] ** 2, x[::2], x[::2, 0], boundary_factor=value)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "error"),
+    [
+        ("X_centered", None, TypeError),
+        ("X_centered", "numbers", TypeError),
+        ("X_centered", np.array([[math.nan]]), ValueError),
+        ("X_centered", np.array([0.0]), ValueError),
+        ("X_centered", np.zeros((0, 1)), ValueError),
+        ("L", None, TypeError),
+        ("L", np.array([math.inf]), ValueError),
+        ("L", np.array([-1.0]), ValueError),
+        ("L", np.array([1.0, 1.0]), ValueError),
+        ("m", None, TypeError),
+        ("m", 7, TypeError),
+        ("m", [0], ValueError),
+        ("m", [3, 3], ValueError),
+    ],
+)
+def test_hsgp_basis_checks_its_arguments(argument, value, error):
+    from mi_workbench.models import hsgp_basis
+
+    arguments = {"X_centered": np.zeros((2, 1)), "L": np.array([1.0]), "m": [3]}
+    with pytest.raises(error, match=argument):
+        hsgp_basis(**{**arguments, argument: value})
+
+
+@pytest.mark.parametrize("idata", [None, "idata", 7])
+def test_predict_ar1_multifidelity_needs_a_datatree(idata):
+    from mi_workbench.models import predict_ar1_multifidelity
+
+    with pytest.raises(TypeError, match="idata must be an xarray.DataTree"):
+        predict_ar1_multifidelity(idata, None, np.zeros((1, 1)))
+
+
+_GRID = {
+    "elements": ("Ti", "Ni", "Cu"),
+    "fixed": {"Ti": 50.0},
+    "bounds": {"Cu": (0.0, 25.0)},
+    "step": 25.0,
+    "balance": "Ni",
+}
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "error"),
+    [
+        ("fixed", "text", TypeError),
+        ("fixed", 7, TypeError),
+        ("bounds", "text", TypeError),
+        ("bounds", 7, TypeError),
+        ("step", 1e200, ValueError),
+        ("step", None, TypeError),
+        ("chunk_size", 2.5, TypeError),
+    ],
+)
+def test_composition_grid_checks_its_arguments(argument, value, error):
+    from mi_workbench.design import composition_grid
+
+    assert composition_grid(**_GRID).sizes["candidate"] == 2
+    with pytest.raises(error, match=argument):
+        composition_grid(**{**_GRID, argument: value})
+
+
+@pytest.mark.parametrize("space", [None, "space", 7])
+def test_composition_variables_needs_a_dataset(space):
+    from mi_workbench.design import composition_variables
+
+    with pytest.raises(TypeError, match="space must be an xarray.Dataset"):
+        composition_variables(space)
