@@ -210,6 +210,15 @@ class FidelityCosts:
     low_name: str = "xTB"
     high_name: str = "DFT"
 
+    def __post_init__(self) -> None:
+        for name in ("low_s", "high_s"):
+            object.__setattr__(self, name, check_positive(name, getattr(self, name)))
+        for name in ("n_low", "n_high"):
+            object.__setattr__(self, name, check_positive_int(name, getattr(self, name)))
+        for name in ("low_name", "high_name"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name} must be a str, got {getattr(self, name)!r}")
+
     @property
     def ratio(self) -> float:
         """How many cheap calculations cost as much as one expensive one."""
