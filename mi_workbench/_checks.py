@@ -51,8 +51,68 @@ def check_positive_int(name: str, value: object, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_seed(name: str, value: object) -> int | None:
+    """Return a random seed: ``None`` (fresh entropy) or an integer >= 0.
+
+    Examples
+    --------
+    >>> check_seed("random_seed", 3)
+    3
+    >>> check_seed("random_seed", 2.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: random_seed must be an integer >= 0 or None, got 2.5 (float)
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        kind = type(value).__name__
+        raise TypeError(f"{name} must be an integer >= 0 or None, got {_short(value)} ({kind})")
+    if value < 0:
+        raise ValueError(f"{name} must be an integer >= 0 or None, got {value}")
+    return int(value)
+
+
+def check_rng(name: str, value: object) -> np.random.Generator:
+    """Return a ``numpy.random.Generator`` from ``None``, a Generator or a seed (int >= 0)."""
+    if isinstance(value, np.random.Generator):
+        return value
+    try:
+        return np.random.default_rng(check_seed(name, value))
+    except TypeError:
+        kind = type(value).__name__
+        raise TypeError(
+            f"{name} must be a numpy.random.Generator, an integer seed >= 0 or None, "
+            f"got {_short(value)} ({kind})"
+        ) from None
+
+
+def check_pymc_model(name: str, model: object):
+    """Return ``model`` if it is a ``pymc.Model``; raise ``TypeError`` naming ``name`` otherwise."""
+    import pymc as pm
+
+    if not isinstance(model, pm.Model):
+        raise TypeError(
+            f"{name} must be a pymc.Model (e.g. from mi_workbench.models), got "
+            f"{_short(model)} ({type(model).__name__})"
+        )
+    return model
+
+
+def check_callable(name: str, value: object, optional: bool = True):
+    """Return ``value`` if it is callable (or ``None`` when ``optional``); raise otherwise."""
+    if (value is None and optional) or callable(value):
+        return value
+    raise TypeError(
+        f"{name} must be a function{' or None' if optional else ''}, got {_short(value)}"
+    )
+
+
 def check_finite_array(name: str, values: object, ndim: int | None = None) -> np.ndarray:
     """Return ``values`` as a float array; raise on non-numeric entries, NaN or infinity."""
+    if values is None or isinstance(values, str):
+        kind = "None" if values is None else f"the text {values!r}"
+        raise TypeError(f"{name} must be a number or an array of numbers, got {kind}")
     try:
         array = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
@@ -82,13 +142,18 @@ def check_choice(name: str, value: object, allowed: Sequence[str]) -> str:
 
 
 def check_composition_rows(
-    amounts: np.ndarray, labels: Sequence[object], elements: Sequence[str], tolerance: float = 1e-3
+    amounts: np.ndarray,
+    labels: Sequence[object],
+    elements: Sequence[str],
+    tolerance: float = 1e-3,
+    name: str | None = None,
 ) -> None:
     """Raise naming the first row of ``amounts`` (at.%) that is not a valid composition.
 
     A valid row has finite, non-negative amounts that sum to 100 at.% within
     ``tolerance * len(elements)``. ``labels`` name the rows in the message (for example the
-    ``candidate`` coordinate of a candidate space) and ``elements`` the columns.
+    ``candidate`` coordinate of a candidate space) and ``elements`` the columns; ``name``, when
+    given, is the argument the amounts came from and starts the message.
 
     Examples
     --------
@@ -100,6 +165,7 @@ def check_composition_rows(
 compositions must be given in at.% summing to 100
     """
     amounts = np.asarray(amounts)
+    prefix = f"{name}: " if name else ""
 
     def label(row: int) -> str:
         value = labels[row]
@@ -109,14 +175,14 @@ compositions must be given in at.% summing to 100
     if bad.any():
         row, column = np.argwhere(bad)[0]
         raise ValueError(
-            f"composition of candidate {label(row)} has a non-finite amount of "
+            f"{prefix}composition of candidate {label(row)} has a non-finite amount of "
             f"{elements[column]} ({amounts[row, column]!r})"
         )
     negative = amounts < 0
     if negative.any():
         row, column = np.argwhere(negative)[0]
         raise ValueError(
-            f"composition of candidate {label(row)} has a negative amount of "
+            f"{prefix}composition of candidate {label(row)} has a negative amount of "
             f"{elements[column]} ({float(amounts[row, column])!r} at.%)"
         )
     totals = amounts.sum(axis=1, dtype=np.float64)
@@ -126,6 +192,6 @@ compositions must be given in at.% summing to 100
         pairs = zip(elements, amounts[row], strict=True)
         listed = ", ".join(f"{el} {float(v):g}" for el, v in pairs)
         raise ValueError(
-            f"composition of candidate {label(row)} sums to {totals[row]:.6g} at.%, "
+            f"{prefix}composition of candidate {label(row)} sums to {totals[row]:.6g} at.%, "
             f"not 100 ({listed}); compositions must be given in at.% summing to 100"
         )

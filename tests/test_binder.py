@@ -1,5 +1,6 @@
-"""Binder: the environment repo2docker would build installs, passes ``pip check``, and runs every
-lesson as a non-root user within 2 GiB on one CPU without network (``binder/check``).
+"""Binder: the environment repo2docker would build installs, passes ``pip check``, runs every
+lesson as a non-root user within 2 GiB on one CPU without network, and serves JupyterLab started
+as the image starts it, in which lesson 01's prior panel is driven in Chromium (``binder/check``).
 
 The whole check needs root (a user, a memory cgroup, a network namespace), Python 3.12 and the
 package registries; it takes about 15 minutes on an idle 2-core machine. Outside CI it is skipped
@@ -12,6 +13,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,7 +77,7 @@ def test_binder_environment_builds_and_runs_every_lesson_within_binder_limits():
     # binder/check makes its own directory under /tmp: pytest's tmp_path is closed to other users,
     # and the check runs the lessons as one
     result = subprocess.run(
-        ["bash", str(CHECK), "--lessons", "fast"],
+        ["bash", str(CHECK), "--lessons", "fast", "--browser-python", sys.executable],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -86,6 +88,9 @@ def test_binder_environment_builds_and_runs_every_lesson_within_binder_limits():
     )
     assert "pip check: no broken requirements" in result.stdout
     assert "all lessons ran within 2 GiB on one CPU without network" in result.stdout
+    assert "JupyterLab started as on Binder: lesson 01 ran and its prior panel answered" in (
+        result.stdout
+    )
     lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     for lesson in lessons:
         assert f"{lesson.stem}: ok" in result.stdout, f"{lesson.stem} did not run in binder/check"

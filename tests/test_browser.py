@@ -10,6 +10,12 @@ former.
 
 Needs ``/usr/bin/chromium`` (``apt-get install chromium``): without it the test is skipped, except
 under CI (``CI`` set), where it fails. Run it alone with ``pytest tests/test_browser.py``.
+
+``binder/check`` runs the lesson-01 test against the server it starts in the Binder environment,
+the way Binder starts it: ``MI_WORKBENCH_LAB_URL`` (with ``MI_WORKBENCH_LAB_TOKEN``, the folder of
+the lessons below the server's root in ``MI_WORKBENCH_LAB_NOTEBOOKS`` and the server's log in
+``MI_WORKBENCH_LAB_LOG``) makes the tests use that server instead of starting their own. Its
+unattended settings are the same file, ``tests/browser_lab_settings.json``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -51,26 +58,12 @@ RUN_ALL_SECONDS = 600  # compiling and sampling the lesson's models take 60-90 s
 UPDATE_SECONDS = 30
 SLIDER_KEY_PRESSES = 5
 
-# JupyterLab settings for an unattended run: no news or update pop-ups, no autosave, every cell
-# rendered (a windowed notebook may leave cells outside the viewport unrendered).
-LAB_USER_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
-    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
-    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
-        "windowingMode": "none",
-        "autoStartDefaultKernel": True,
-    },
-}
-SERVER_CONFIG = {
-    "LabApp": {
-        "news_url": None,
-        "check_for_updates_class": "jupyterlab.handlers.announcements.NeverCheckForUpdate",
-        "extension_manager": "readonly",
-    },
-}
+# JupyterLab settings for an unattended run (no news or update pop-ups, no autosave, every cell
+# rendered: a windowed notebook may leave cells outside the viewport unrendered) and the server's
+# configuration; binder/check gives the same settings to the server it starts.
+LAB_SETTINGS = json.loads((Path(__file__).with_name("browser_lab_settings.json")).read_text())
+LAB_USER_SETTINGS = LAB_SETTINGS["user_settings"]
+SERVER_CONFIG = LAB_SETTINGS["server_config"]
 
 # A cell's output that shows an error: a Python exception or a traceback written to stderr.
 ERROR_OUTPUT = (
@@ -108,9 +101,50 @@ def chromium() -> Path:
     return CHROMIUM
 
 
+@dataclass(frozen=True)
+class Lab:
+    """A running JupyterLab: its address, token, server log and the lessons' folder in its root."""
+
+    base_url: str
+    token: str
+    log_path: Path
+    notebooks: str = ""  # the lessons' folder below the server's root, "" or ending in "/"
+
+    def tree_url(self, notebook: str, workspace: str = "") -> str:
+        workspace_part = f"/workspaces/{workspace}" if workspace else ""
+        reset = "reset&" if workspace else ""
+        return (
+            f"{self.base_url}/lab{workspace_part}/tree/{self.notebooks}{notebook}"
+            f"?{reset}token={self.token}"
+        )
+
+
+def _external_lab() -> Lab | None:
+    """The server named by ``MI_WORKBENCH_LAB_URL`` (binder/check starts it), if any."""
+    url = os.environ.get("MI_WORKBENCH_LAB_URL")
+    if not url:
+        return None
+    notebooks = os.environ.get("MI_WORKBENCH_LAB_NOTEBOOKS", "").strip("/")
+    return Lab(
+        base_url=url.rstrip("/"),
+        token=os.environ.get("MI_WORKBENCH_LAB_TOKEN", ""),
+        log_path=Path(os.environ.get("MI_WORKBENCH_LAB_LOG", os.devnull)),
+        notebooks=f"{notebooks}/" if notebooks else "",
+    )
+
+
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory, chromium):
-    """A running ``jupyter lab`` on a copy of the notebooks; yields ``(base_url, token, log)``."""
+    """A running ``jupyter lab`` on a copy of the notebooks (or the one binder/check started)."""
+    external = _external_lab()
+    if external is not None:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while not _answers(f"{external.base_url}/api/status?token={external.token}"):
+            if time.monotonic() > deadline:
+                pytest.fail(f"{external.base_url} did not answer in {SERVER_START_SECONDS} s")
+            time.sleep(0.5)
+        yield external
+        return
     root = tmp_path_factory.mktemp("lab")
     notebooks = root / "notebooks"
     shutil.copytree(NOTEBOOK_DIR, notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
@@ -166,7 +200,7 @@ def lab_server(tmp_path_factory, chromium):
             if time.monotonic() > deadline:
                 pytest.fail(f"jupyter lab did not answer in {SERVER_START_SECONDS} s")
             time.sleep(0.5)
-        yield base_url, token, log_path
+        yield Lab(base_url, token, log_path)
     finally:
         # The kernels run in sessions of their own: note them now, so that none outlives the test
         # (a kernel left sampling would slow every later test down).
@@ -241,7 +275,7 @@ def _wait_until_all_cells_ran(page, timeout_s: float) -> None:
 
 def test_prior_panel_slider_moves_the_curve_in_jupyterlab(lab_server):
     playwright_api = pytest.importorskip("playwright.sync_api")
-    base_url, token, log_path = lab_server
+    lab = lab_server
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -251,7 +285,7 @@ def test_prior_panel_slider_moves_the_curve_in_jupyterlab(lab_server):
         console_errors: list[str] = []
         page.on("pageerror", lambda exc: console_errors.append(str(exc)))
         try:
-            page.goto(f"{base_url}/lab/tree/{NOTEBOOK}?token={token}", timeout=120_000)
+            page.goto(lab.tree_url(NOTEBOOK), timeout=120_000)
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
             _wait_for_idle_kernel(page)
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
@@ -297,7 +331,7 @@ def test_prior_panel_slider_moves_the_curve_in_jupyterlab(lab_server):
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / "browser_failure.png"), full_page=True)
             (ARTIFACTS / "browser_failure.html").write_text(page.content())
-            shutil.copy(log_path, ARTIFACTS / "jupyter-lab.log")
+            shutil.copy(lab.log_path, ARTIFACTS / "jupyter-lab.log")
             if console_errors:
                 (ARTIFACTS / "browser_console_errors.txt").write_text("\n".join(console_errors))
             raise
@@ -379,8 +413,8 @@ def test_general_panels_in_jupyterlab_sample_in_background_and_cancel(lab_server
     """Move a prior control and see the predictive change; Sample; run a cell meanwhile;
     Cancel and find the earlier posterior kept."""
     playwright_api = pytest.importorskip("playwright.sync_api")
-    base_url, token, log_path = lab_server
-    _write_notebook(base_url, token, GENERAL_NOTEBOOK, GENERAL_CELLS)
+    lab = lab_server
+    _write_notebook(lab.base_url, lab.token, f"{lab.notebooks}{GENERAL_NOTEBOOK}", GENERAL_CELLS)
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -391,8 +425,7 @@ def test_general_panels_in_jupyterlab_sample_in_background_and_cancel(lab_server
             # a workspace of its own: only this notebook open (the lesson-01 test's tab, restored
             # from the default workspace, would hold cells that never run)
             page.goto(
-                f"{base_url}/lab/workspaces/general-panels/tree/{GENERAL_NOTEBOOK}"
-                f"?reset&token={token}",
+                lab.tree_url(GENERAL_NOTEBOOK, workspace="general-panels"),
                 timeout=120_000,
             )
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
@@ -451,7 +484,7 @@ def test_general_panels_in_jupyterlab_sample_in_background_and_cancel(lab_server
             assert errors.count() == 0, f"error output:\n{errors.first.inner_text()}"
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / "browser_general_failure.png"), full_page=True)
-            shutil.copy(log_path, ARTIFACTS / "jupyter-lab.log")
+            shutil.copy(lab.log_path, ARTIFACTS / "jupyter-lab.log")
             raise
         finally:
             browser.close()

@@ -319,3 +319,41 @@ def test_acquisition_slice_sends_no_nan_to_the_browser():
     z = fig.data[0].z
     assert z[1][1] is None  # the (Cu=1, Pd=1) corner has no candidate
     json.dumps(fig.to_plotly_json()["data"][0]["z"], allow_nan=False)
+
+
+def test_failed_runs_are_recorded_listed_and_marked(space, tmp_path):
+    path = tmp_path / "failures.jsonl"
+    campaign = Campaign(space, list(XUE_DESCRIPTORS), path=path, random_seed=5)
+    panel = CampaignPanel(campaign, batch_size=4, slice_variables=("Cu", "Pd"))
+    panel.suggest()
+    assert panel.value_inputs[next(iter(panel.value_inputs))].placeholder.startswith("value, or")
+    enter_truth(panel)
+    names = list(panel.value_inputs)
+    panel.value_inputs[names[1]].value = "Failed: sample cracked, twice"
+    assert panel.record() is True
+    assert "3 value(s) and 1 failed run(s)" in panel.message.value
+    assert campaign.n_observations == 3 and campaign.n_failures == 1
+    assert campaign.history["failure_reason"].values.tolist()[-1] == "sample cracked, twice"
+    assert "1 failed run(s)" in panel.status.value
+    assert (
+        "sample cracked, twice" in panel.failures.value and f">{names[1]}<" in panel.failures.value
+    )
+    assert panel.next_batch is None
+    # the figures show measurements only; the landscape marks the failure with a cross
+    assert len(panel.best_figure.data[0].y) == 3
+    panel.suggest()
+    heat, measured, suggested, failed = panel.landscape_figure.data
+    assert failed.name == "failed" and failed.marker.symbol == "x"
+    assert len(measured.x) == 3 and len(failed.x) == 1
+    batch = campaign.history.isel(observation=campaign.history["failed"].values)
+    assert failed.x[0] == float(batch["Cu"].values[0])
+    assert names[1] not in panel.value_inputs
+    for box in panel.value_inputs.values():
+        box.value = "failed"
+    assert panel.record() is True
+    assert campaign.n_failures == 5
+    assert "failed (no reason given)" in panel.failures.value
+    # undo takes the last failures back
+    panel.undo()
+    assert campaign.n_failures == 1 and len(panel.value_inputs) == 4
+    campaign.close()

@@ -88,3 +88,30 @@ def test_bad_inputs_raise_clear_errors():
     model = ConjugateLinearRegression().fit(X, y)
     with pytest.raises(ValueError, match="X must have 4 columns"):
         model.predict(X[:, :2])
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("constant_y", [False, True])
+def test_equal_rows_give_a_finite_prior_dominated_fit(fit_intercept, constant_y):
+    # all rows of X equal: the data say nothing about the weights along any direction
+    X = np.tile([[1.0, 2.0, 0.5]], (6, 1))
+    y = np.full(6, 3.0) if constant_y else np.array([2.9, 3.1, 3.0, 2.8, 3.2, 3.0])
+    model = ConjugateLinearRegression(fit_intercept=fit_intercept).fit(X, y)
+    values = [model.alpha_, model.beta_, model.log_evidence_, model.intercept_, *model.coef_]
+    assert np.all(np.isfinite(values))
+    mean, sd = model.predict(np.vstack([X[:1], X[:1] + 1.0]))
+    assert np.all(np.isfinite(mean)) and np.all(np.isfinite(sd)) and np.all(sd > 0)
+    if fit_intercept:
+        np.testing.assert_allclose(model.coef_, 0.0, atol=1e-12)  # the prior's mean
+        assert model.intercept_ == pytest.approx(y.mean())
+        assert model.alpha_ == 1.0  # nothing to learn about the prior precision
+        assert model.effective_parameters_ == 0.0
+        assert sd[1] > sd[0]  # a row unlike the training rows is more uncertain
+
+
+def test_zero_variance_target_with_varying_rows_is_finite():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    model = ConjugateLinearRegression().fit(X, np.full(10, -4.0))
+    values = [model.alpha_, model.beta_, model.log_evidence_, model.intercept_, *model.coef_]
+    assert np.all(np.isfinite(values))
+    np.testing.assert_allclose(model.predict(X)[0], -4.0, atol=1e-6)

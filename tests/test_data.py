@@ -12,8 +12,10 @@ from mi_workbench.data import (
     composition_descriptors,
     confounded_annealing,
     noisy_line,
+    synthetic_cu2o_spectrum,
     virtual_alloys,
 )
+from mi_workbench.data.spectra import CU2O_PRESETS
 
 
 def test_as_regression_data_from_dataframe_and_dataset_agree():
@@ -108,3 +110,32 @@ def test_confounding_disappears_under_intervention():
 
     assert corr(observed) < -0.8
     assert abs(corr(intervened)) < 0.15
+
+
+@pytest.mark.parametrize("preset", sorted(CU2O_PRESETS))
+def test_synthetic_cu2o_spectrum_takes_an_explicit_noise_level(preset):
+    quiet = synthetic_cu2o_spectrum(noise_sd=0.001, preset=preset)
+    loud = synthetic_cu2o_spectrum(noise_sd=0.03, preset=preset)
+    assert loud.attrs["noise_sd"] == 0.03
+    assert "noise_sd" not in CU2O_PRESETS[preset] or CU2O_PRESETS[preset]["noise_sd"] != 0.03
+    np.testing.assert_array_equal(quiet["absorbance_true"], loud["absorbance_true"])
+    residual = loud["absorbance"] - loud["absorbance_true"]
+    assert 0.02 < float(residual.std()) < 0.04
+    default = synthetic_cu2o_spectrum(preset=preset)
+    assert default.attrs["noise_sd"] == CU2O_PRESETS[preset]["noise_sd"]
+
+
+@pytest.mark.parametrize(
+    ("noise_sd", "error"),
+    [
+        (-0.01, ValueError),
+        (0.0, ValueError),
+        (float("nan"), ValueError),
+        (float("inf"), ValueError),
+        ("loud", TypeError),
+        ([0.01], TypeError),
+    ],
+)
+def test_synthetic_cu2o_spectrum_rejects_bad_noise_levels(noise_sd, error):
+    with pytest.raises(error, match="noise_sd"):
+        synthetic_cu2o_spectrum(noise_sd=noise_sd)

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import pytest
 
 from mi_workbench.data import load_molecules_xtb_dft
+from mi_workbench.molecules.metrics import generation_metrics, structural_alerts
 from mi_workbench.plots.molecules import PLANE_TRACES
 from mi_workbench.widgets import InverseDesignPanel
 
@@ -191,6 +192,14 @@ def test_run_verify_and_browse(forward_models, dataset):
     np.testing.assert_allclose(predicted.error_x.array, molecules["homo_lumo_gap_sd"].values)
     assert len(computed.x) == 0
     assert "distinct molecule(s)" in panel.status.value
+    # the set as a whole: generation metrics of the population, and structural alerts per row
+    expected_metrics = generation_metrics(
+        result["smiles"].isel(step=-1).values.tolist(), training=dataset["smiles"].values.tolist()
+    )
+    assert f"internal diversity {expected_metrics['internal_diversity']:.2f}" in panel.status.value
+    assert f"{expected_metrics['validity']:.0%} valid" in panel.status.value
+    alerts = structural_alerts(molecules["smiles"].tolist())
+    assert (molecules["alerts"] != "").tolist() == (alerts["PAINS"] | alerts["Brenk"]).tolist()
 
     # the gallery: a page of cards with RDKit drawings and predicted values
     gallery = panel.gallery.value

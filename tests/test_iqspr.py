@@ -170,3 +170,19 @@ def test_run_reports_its_progress_after_every_step(models, corner):
     assert seen == [0.25, 0.5, 0.75, 1.0]
     with pytest.raises(TypeError, match="on_progress must be callable"):
         design.run(2, 4, random_seed=0, progress=False, on_progress="bar")
+
+
+@pytest.mark.parametrize("y", [[1.0, 1.2, 0.9], [2.0, 2.0, 2.0]])
+def test_property_model_of_one_molecule_written_three_ways_is_finite(y):
+    # the same molecule three times: every row of the feature matrix is equal
+    model = PropertyModel("gap", units="eV").fit(["CCO", "OCC", "C(O)C"], y)
+    mean, sd = model.predict(["CCO", "c1ccccc1"])
+    assert np.all(np.isfinite(mean)) and np.all(np.isfinite(sd)) and np.all(sd > 0)
+    assert mean[0] == pytest.approx(np.mean(y))
+
+
+def test_property_model_checks_given_features():
+    with pytest.raises(ValueError, match="features contains NaN"):
+        PropertyModel("gap").fit(["C", "CC"], [1.0, 2.0], features=[[0.0], [np.nan]])
+    with pytest.raises(ValueError, match="features must be 2-dimensional"):
+        PropertyModel("gap").fit(["C", "CC"], [1.0, 2.0], features=[0.0, 1.0])

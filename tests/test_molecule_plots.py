@@ -175,3 +175,17 @@ def test_gallery_cards_show_predictions_xtb_values_and_escape_text():
     second = molecule_gallery_html(table, ["homo_lumo_gap"], start=1, count=1)
     assert second.count('class="mi-molecule-card"') == 1 and "#2" in second
     assert "No molecules" in molecule_gallery_html(table.iloc[:0], ["homo_lumo_gap"])
+
+
+def test_gallery_cards_show_structural_alerts_escaped():
+    table = pd.DataFrame(
+        {
+            "smiles": ["CCO", "S=C1SC(=Cc2ccccc2)C(=O)N1"],
+            "homo_lumo_gap_mean": [7.0, 3.0],
+            "homo_lumo_gap_sd": [0.4, 0.3],
+            "alerts": ["", "PAINS: ene_rhod_A(235); Brenk: <Michael_acceptor_1>"],
+        }
+    )
+    page = molecule_gallery_html(table, ["homo_lumo_gap"], count=2)
+    assert page.count("alert: ") == 1
+    assert "alert: PAINS: ene_rhod_A(235); Brenk: &lt;Michael_acceptor_1&gt;" in page

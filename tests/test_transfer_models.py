@@ -6,7 +6,9 @@ Known answers come from the Forrester / Kennedy-O'Hagan pair of functions,
 """
 
 import numpy as np
+import pymc as pm
 import pytest
+import xarray as xr
 
 from mi_workbench.design import (
     TRANSFER_MODELS,
@@ -419,3 +421,40 @@ def test_nargp_input_errors():
         NonlinearAR1MultiFidelityGP(n_mc=1)
     with pytest.raises(ValueError, match="kernel must be one of"):
         make_transfer_model("nargp", kernel="linear")
+
+
+def test_unseen_task_prediction_matches_the_hierarchical_prior_far_from_zero():
+    """A new task is a draw from the population: its random intercept belongs at the data's
+    centre (where the model standardises), not at x = 0. With a descriptor centred at 70 the
+    predictive sd of a new task must match a direct simulation of the model's own hierarchy,
+    at the data's centre and well away from it."""
+    rng = np.random.default_rng(3)
+    n_tasks, per_task = 5, 12
+    task = np.repeat(np.arange(n_tasks), per_task)
+    x = 70.0 + 5.0 * rng.standard_normal(task.size)
+    y = 1.0 + rng.normal(0.5, 0.2, n_tasks)[task] * (x - 70.0) + 0.3 * rng.standard_normal(x.size)
+    model = hierarchical_multitask(x[:, None], y, task, pooling="partial")
+    with model:
+        prior = pm.sample_prior_predictive(draws=4000, random_seed=4)
+    # the prior's draws stand in for a posterior: the prediction must follow the same hierarchy
+    posterior = prior["prior"].to_dataset()
+    idata = xr.DataTree.from_dict(
+        {"posterior": posterior, "constant_data": prior["constant_data"].to_dataset()}
+    )
+    x_center = float(prior["constant_data"]["x_center"].values[0])
+    x_scale = float(prior["constant_data"]["x_scale"].values[0])
+    y_center = float(prior["constant_data"]["y_center"].values)
+    y_scale = float(prior["constant_data"]["y_scale"].values)
+    draws = posterior.stack(sample=("chain", "draw"))
+    sim = np.random.default_rng(5)
+    n = draws.sizes["sample"]
+    for x_new in (70.0, 85.0, 0.0):
+        intercept = draws["population_intercept_std"].values + draws[
+            "task_intercept_sd_std"
+        ].values * sim.standard_normal(n)
+        slope = draws["population_coefficients_std"].values[0] + draws[
+            "task_coefficient_sd_std"
+        ].values[0] * sim.standard_normal(n)
+        direct = y_center + y_scale * (intercept + slope * (x_new - x_center) / x_scale)
+        _, sd = predict_multitask(idata, [[x_new]], ["new"], max_draws=None)
+        assert sd[0] == pytest.approx(direct.std(), rel=0.10), x_new

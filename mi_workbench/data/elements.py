@@ -41,7 +41,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from mi_workbench._checks import check_finite_array
+from mi_workbench._checks import check_finite_array, check_positive, check_positive_int, check_rng
 
 _NAN = float("nan")
 
@@ -155,6 +155,47 @@ def composition_descriptors(compositions: pd.DataFrame) -> pd.DataFrame:
 def random_compositions(
     elements: Sequence[str], n_alloys: int, rng: np.random.Generator, concentration: float = 2.0
 ) -> pd.DataFrame:
-    """Random compositions in at.% (rows sum to 100), drawn from a symmetric Dirichlet."""
+    """Random compositions in at.% (rows sum to 100), drawn from a symmetric Dirichlet.
+
+    Parameters
+    ----------
+    elements : sequence of str
+        Element symbols (see :data:`ELEMENT_PROPERTIES`), at least one, each once.
+    n_alloys : int
+        Number of compositions (>= 1).
+    rng : numpy.random.Generator or int
+        Source of the draws (an integer is a seed).
+    concentration : float
+        Dirichlet concentration (> 0): large values give near-equiatomic alloys, small ones
+        alloys dominated by one element.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per alloy, one column per element, in at.% rounded to 0.01.
+
+    Examples
+    --------
+    >>> random_compositions(["Ti", "Ni"], 2, np.random.default_rng(0)).shape
+    (2, 2)
+    """
+    if isinstance(elements, str) or not isinstance(elements, Sequence | np.ndarray | pd.Index):
+        raise TypeError(
+            f"elements must be a list of element symbols, got {elements!r} "
+            f"({type(elements).__name__})"
+        )
+    elements = list(elements)
+    bad = [el for el in elements if not isinstance(el, str) or el not in ELEMENT_PROPERTIES.index]
+    if bad:
+        raise ValueError(
+            f"elements: unknown element(s) {bad}; known are {list(ELEMENT_PROPERTIES.index)}"
+        )
+    if not elements or len(set(elements)) != len(elements):
+        raise ValueError(f"elements must name at least one element, each once, got {elements}")
+    n_alloys = check_positive_int("n_alloys", n_alloys)
+    if rng is None:
+        raise TypeError("rng must be a numpy.random.Generator or an integer seed, got None")
+    rng = check_rng("rng", rng)
+    concentration = check_positive("concentration", concentration)
     fractions = rng.dirichlet(np.full(len(elements), concentration), size=n_alloys)
-    return pd.DataFrame(np.round(100 * fractions, 2), columns=list(elements))
+    return pd.DataFrame(np.round(100 * fractions, 2), columns=elements)

@@ -8,7 +8,12 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from mi_workbench._checks import check_finite_number, check_positive, check_positive_int
+from mi_workbench._checks import (
+    check_finite_number,
+    check_positive,
+    check_positive_int,
+    check_seed,
+)
 from mi_workbench.data.elements import (
     DESCRIPTOR_UNITS,
     composition_descriptors,
@@ -62,7 +67,7 @@ def virtual_alloys(
     """
     n_alloys = check_positive_int("n_alloys", n_alloys, minimum=2)
     noise_sd_k = check_positive("noise_sd_k", noise_sd_k)
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_seed("random_seed", random_seed))
     compositions = random_compositions(elements, n_alloys, rng)
     descriptors = composition_descriptors(compositions)
     law = VIRTUAL_ALLOY_LAW
@@ -113,7 +118,7 @@ def confounded_annealing(
     """
     n_samples = check_positive_int("n_samples", n_samples, minimum=2)
     noise_sd_hv = check_positive("noise_sd_hv", noise_sd_hv)
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_seed("random_seed", random_seed))
     temperature = rng.uniform(820.0, 1020.0, n_samples)
     if intervene_on_oxide:
         oxide = rng.uniform(20.0, 220.0, n_samples)
@@ -155,7 +160,7 @@ def noisy_line(
     slope = check_finite_number("slope", slope)
     intercept = check_finite_number("intercept", intercept)
     noise_sd = check_positive("noise_sd", noise_sd)
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_seed("random_seed", random_seed))
     x = np.sort(rng.uniform(0.0, 1.0, n_points))
     y = intercept + slope * x + rng.normal(0.0, noise_sd, n_points)
     ds = xr.Dataset({"x": ("obs", x), "y": ("obs", y)}, coords={"obs": np.arange(n_points)})

@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from mi_workbench._checks import check_positive_int
+from mi_workbench._checks import check_finite_number, check_positive_int, check_seed
 
 
 def interface_lattice_table(
@@ -62,7 +62,11 @@ def interface_lattice_table(
     n_first = check_positive_int("n_first", n_first, minimum=0)
     if n_first > n_sites:
         raise ValueError(f"n_first must be between 0 and n_sites={n_sites}, got {n_first}")
-    field = np.random.default_rng(random_seed).normal(0.0, field_sd, n_sites)
+    field_sd = check_finite_number("field_sd", field_sd)
+    if field_sd < 0:
+        raise ValueError(f"field_sd must be >= 0, got {field_sd!r}")
+    rng = np.random.default_rng(check_seed("random_seed", random_seed))
+    field = rng.normal(0.0, field_sd, n_sites)
     rows = []
     for zeros in itertools.combinations(range(n_sites), n_first):
         sites = np.ones(n_sites, dtype=np.int64)

@@ -11,7 +11,13 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from mi_workbench._checks import check_choice, check_positive, check_positive_int
+from mi_workbench._checks import (
+    check_choice,
+    check_finite_number,
+    check_positive,
+    check_positive_int,
+    check_seed,
+)
 from mi_workbench.physics.excitons import (
     CU2O_PARAMETER_UNITS,
     N_MAX_DEFAULT,
@@ -110,15 +116,15 @@ def synthetic_cu2o_spectrum(
         raise ValueError(
             f"unknown parameter(s) {unknown}; allowed are {list(CU2O_PARAMETER_UNITS)}"
         )
-    values.update({k: float(v) for k, v in params.items()})
-    noise = values.pop("noise_sd") if noise_sd is None else noise_sd
-    noise = check_positive("noise_sd", noise)
+    values.update({k: check_finite_number(k, v) for k, v in params.items()})
+    preset_noise = values.pop("noise_sd")  # not a parameter of cu2o_absorption
+    noise = check_positive("noise_sd", preset_noise if noise_sd is None else noise_sd)
     n_max = check_positive_int("n_max", n_max, minimum=2)
     energy = (
         _default_cu2o_grid() if energy_ev is None else check_energy_grid("energy_ev", energy_ev)
     )
     clean = cu2o_absorption(energy, n_max=n_max, **values)
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_seed("random_seed", random_seed))
     noisy = clean + rng.normal(0.0, noise, energy.size)
     ds = xr.Dataset(
         {
@@ -208,16 +214,14 @@ def synthetic_peak_spectrum(
     n_peaks = check_positive_int("n_peaks", n_peaks, minimum=1)
     check_choice("line_shape", line_shape, LINE_SHAPES)
     ratio = check_positive("peak_height_to_noise", peak_height_to_noise)
-    background = float(background)
-    if not np.isfinite(background):
-        raise ValueError(f"background must be finite, got {background!r}")
+    background = check_finite_number("background", background)
     energy = (
         np.linspace(1.8, 2.6, 400)
         if energy_ev is None
         else check_energy_grid("energy_ev", energy_ev)
     )
     span = energy[-1] - energy[0]
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_seed("random_seed", random_seed))
     half_widths = rng.uniform(0.015, 0.03, n_peaks) * span
     heights = rng.uniform(0.5, 1.0, n_peaks)
     positions = _peak_positions(

@@ -51,10 +51,21 @@ class RegressionData:
         return ds
 
 
-def _columns(data: pd.DataFrame | xr.Dataset) -> list[str]:
-    if isinstance(data, pd.DataFrame):
-        return [str(c) for c in data.columns]
-    return [str(v) for v in data.data_vars]
+def _columns(data: pd.DataFrame | xr.Dataset) -> dict[str, object]:
+    """The table's column labels by their text (labels may be numbers, e.g. ``0, 1, 2``)."""
+    labels = data.columns if isinstance(data, pd.DataFrame) else data.data_vars
+    return {str(label): label for label in labels}
+
+
+def _column_name(argument: str, value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(
+            f"{argument} must name a column (a str, or the number of a numbered column), "
+            f"got {value!r} ({type(value).__name__})"
+        )
+    return str(value)
 
 
 def as_regression_data(
@@ -94,21 +105,31 @@ def as_regression_data(
         raise TypeError(
             f"data must be a pandas DataFrame or an xarray Dataset, got {type(data).__name__}"
         )
-    if isinstance(features, str):
+    if isinstance(features, (str, int, np.integer)) and not isinstance(features, bool):
         features = [features]
-    features = [str(f) for f in features]
+    if not isinstance(features, (list, tuple, pd.Index, np.ndarray)):
+        raise TypeError(
+            f"features must be a list of column names, got {features!r} ({type(features).__name__})"
+        )
+    features = [_column_name("features", f) for f in features]
+    target = _column_name("target", target)
     if not features:
         raise ValueError("features must name at least one descriptor column, got []")
     if len(set(features)) != len(features):
         raise ValueError(f"features contains a name twice: {features}")
     if target in features:
         raise ValueError(f"target {target!r} is also listed in features")
-    available = _columns(data)
-    unknown = [name for name in [*features, target] if name not in available]
-    if unknown:
-        raise ValueError(f"unknown column name(s) {unknown}; the table has columns {available}")
+    labels = _columns(data)
+    available = list(labels)
+    for argument, names in (("features", features), ("target", [target])):
+        unknown = [name for name in names if name not in labels]
+        if unknown:
+            raise ValueError(
+                f"{argument}: unknown column name(s) {unknown}; the table has columns {available}"
+            )
     units: dict = {}
     if isinstance(data, xr.Dataset):
+        data = data.rename({labels[name]: name for name in [*features, target]})
         for name in [*features, target]:
             if data[name].ndim != 1:
                 raise ValueError(
@@ -124,8 +145,10 @@ def as_regression_data(
     else:
         table_units = data.attrs.get("units")
         if isinstance(table_units, dict):
-            units = {n: table_units[n] for n in [*features, target] if n in table_units}
-        columns = {name: data[name].to_numpy() for name in [*features, target]}
+            units = {
+                n: table_units[labels[n]] for n in [*features, target] if labels[n] in table_units
+            }
+        columns = {name: data[labels[name]].to_numpy() for name in [*features, target]}
     X = np.column_stack(
         [check_finite_array(f"column {name!r}", columns[name], ndim=1) for name in features]
     )

@@ -1,5 +1,6 @@
 """Adaptive design: candidate spaces, surrogates with uncertainty, acquisition and campaigns."""
 
+from mi_workbench.design._journal import JournalRepair, repair_journal
 from mi_workbench.design.acquisition import (
     ACQUISITION_ALIASES,
     ACQUISITIONS,
@@ -88,6 +89,7 @@ __all__ = [
     "DifferenceTransfer",
     "GaussianProcessSurrogate",
     "JournalError",
+    "JournalRepair",
     "MultiFidelityModel",
     "NonlinearAR1MultiFidelityGP",
     "OBJECTIVES",
@@ -121,6 +123,7 @@ __all__ = [
     "probability_in_interval",
     "probability_of_improvement",
     "random_top_fraction",
+    "repair_journal",
     "run_benchmark",
     "score_candidates",
     "select_batch",

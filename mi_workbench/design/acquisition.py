@@ -14,6 +14,7 @@ Conventions
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping
 
@@ -385,6 +386,58 @@ def acquisition_name(acquisition: str) -> str:
             f"or the short names {sorted(ACQUISITION_ALIASES)}"
         )
     return name
+
+
+#: Arguments of the registered acquisitions that are not user settings.
+_NOT_PARAMS = {"mean", "sd", "best", "minimize", "surrogate", "X_candidates", "rng", "chunk_size"}
+
+
+def _check_acquisition_params(name: str, params: Mapping | None) -> dict:
+    """``params`` as a dict, checked against the settings that acquisition ``name`` takes.
+
+    Raises a ``ValueError`` that names an unknown key (with the valid ones) and a ``TypeError`` or
+    ``ValueError`` for a value the acquisition refuses (tried on one dummy candidate), so that a
+    typo is caught where it is typed, not at every later suggestion.
+    """
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise TypeError(
+            f"acquisition_params must be a dict of setting -> value, got {type(params).__name__}"
+        )
+    params = dict(params)
+    function = ACQUISITIONS[name]
+    valid = [
+        p.name
+        for p in inspect.signature(function).parameters.values()
+        if p.kind is p.KEYWORD_ONLY and p.name not in _NOT_PARAMS
+    ]
+    unknown = [key for key in params if key not in valid]
+    if unknown:
+        takes = f"the settings {valid}" if valid else "no settings"
+        raise ValueError(
+            f"acquisition_params: unknown key(s) {unknown} for acquisition {name!r}, which takes "
+            f"{takes}"
+        )
+    if name not in _NEEDS_SURROGATE:
+        try:
+            scores = function(np.zeros(1), np.ones(1), 0.0, minimize=True, **params)
+            np.asarray(scores, dtype=float)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"acquisition_params {params} for {name!r}: {error}") from None
+    elif "noise_sd" in params and params["noise_sd"] is not None:
+        noise = params["noise_sd"]
+        if (
+            isinstance(noise, bool)
+            or not isinstance(noise, (int, float))
+            or not 0 <= noise < math.inf
+        ):
+            raise ValueError(
+                f"acquisition_params: noise_sd must be a number >= 0 or None, got {noise!r}"
+            )
+    if "max_exact" in params:
+        check_positive_int("acquisition_params['max_exact']", params["max_exact"], minimum=2)
+    return params
 
 
 def score_candidates(

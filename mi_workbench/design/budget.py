@@ -217,6 +217,9 @@ class FidelityCosts:
             object.__setattr__(self, name, check_positive(name, getattr(self, name)))
         for name in ("n_low", "n_high"):
             object.__setattr__(self, name, check_positive_int(name, getattr(self, name)))
+        for name in ("low_name", "high_name"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name} must be a str, got {getattr(self, name)!r}")
 
     @property
     def ratio(self) -> float:

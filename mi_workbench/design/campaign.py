@@ -6,16 +6,33 @@ surrogate model learns from, a surrogate with uncertainty and an acquisition fun
 loop of Xue et al. (Nat. Commun. 7, 11241, 2016): fit the surrogate to every measurement so far,
 score every candidate, suggest a batch, measure it, record the values, repeat.
 
-Persistence. With ``path=...`` every call to :meth:`Campaign.observe` (and :meth:`Campaign.undo`)
-is on disk, ``fsync``-ed, before it returns. The file is an append-only journal of JSON lines, each
+Persistence. With ``path=...`` every call to :meth:`Campaign.observe`,
+:meth:`Campaign.observe_failure` (a failed or infeasible run), :meth:`Campaign.cancel` (withdrawn
+suggestions), :meth:`Campaign.set_acquisition_params` and :meth:`Campaign.undo` is on disk,
+``fsync``-ed, before it returns. The file is an append-only journal of JSON lines, each
 with a CRC-32 checksum (see :mod:`mi_workbench.design._journal`): a program killed at any moment
 leaves either the whole record or a torn last line, which :meth:`Campaign.open` recognises and
 drops. Suggestions are journalled too, so a reopened campaign knows the pending batch and what was
 predicted for it. The random state of each suggestion is derived from ``random_seed`` and the
 number of records so far, so a reopened campaign makes exactly the suggestion the original would
 have made next. The candidate space itself is not stored (it can have millions of rows); its size,
-a hash of its ``candidate`` coordinate and the values of a sample of rows are, and
-:meth:`Campaign.open` checks that it is given the same space.
+a hash of its ``candidate`` coordinate and a hash of every row of its composition and feature
+variables are, and :meth:`Campaign.open` checks that it is given the same space (one edited row or
+two swapped rows are refused). Files of older versions, which stored 33 sampled rows, are still
+accepted; their first reopening saves the hash of every row.
+
+Reading and repairing. ``Campaign.open(path, candidates, read_only=True)`` reads a campaign
+without locking or writing anything (a read-only file or file system, or a campaign open in
+another kernel), for viewing its history, best and predictions. A file changed from outside (a
+hand-edited or damaged line) is refused with the line number and what to do;
+:func:`~mi_workbench.design.repair_journal` keeps the intact records before the damage in the
+file and the damaged original beside it as a backup.
+
+Failed runs. :meth:`Campaign.observe_failure` records a run that gave no value (a cracked sample,
+an alloy that does not transform). Failures stay in :attr:`Campaign.history` (``failed``,
+``failure_reason``), are never suggested again and are left out of :attr:`Campaign.best` and of
+the surrogate's data; they do not down-weight the acquisition of similar candidates (there is
+no feasibility model).
 
 Scaling. Candidates are scored in chunks of ``chunk_size`` rows, in parallel threads (BLAS kept
 single-threaded), so memory stays flat however large the space; only the best-ranked candidates
@@ -39,6 +56,7 @@ import json
 import math
 import os
 import secrets
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -55,7 +73,11 @@ from mi_workbench.design._journal import Journal, JournalError
 OBJECTIVES = ("minimize", "maximize")
 _FORMAT = "mi-workbench-campaign"
 _FORMAT_VERSION = 1
-_N_SAMPLE_ROWS = 33
+_N_SAMPLE_ROWS = 33  # rows sampled by the fingerprint of older campaign files
+_HASH_ROWS = 1 << 20  # rows of a column hashed at once (8 MiB of float64)
+#: Largest magnitude of a measured value: beyond it the surrogate's standardisation (squares and
+#: sums of the values) overflows float64 and no candidate can be scored.
+_MAX_ABS_VALUE = 1e100
 _SUM_TOLERANCE = 1e-3  # at.% per element: float32 grids carry ~1e-5 rounding
 _LOCATE_TOLERANCE = 1e-4  # at.%: matches float32 grid values to typed-in compositions
 _MAX_CACHE_BYTES = 512 * 2**20
@@ -190,6 +212,22 @@ def _same_surrogate(saved: Mapping[str, Any], given: Mapping[str, Any]) -> bool:
     return True
 
 
+def _checked_params(name: str, params: Any) -> dict[str, Any]:
+    """``params`` checked against the settings of acquisition ``name`` (see acquisition.py) and
+    for being storable in the campaign file (plain numbers and text)."""
+    from mi_workbench.design.acquisition import _check_acquisition_params
+
+    params = _check_acquisition_params(name, params)
+    try:
+        json.dumps(params, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"acquisition_params must hold plain numbers and text only (they are saved with the "
+            f"campaign): {error}"
+        ) from None
+    return params
+
+
 def _acquisition_name(acquisition: Any) -> str:
     """The registry name of an acquisition given by name or short alias (``"ei"``, ``"kg"``)."""
     from mi_workbench.design.acquisition import acquisition_name
@@ -202,24 +240,53 @@ def _acquisition_name(acquisition: Any) -> str:
     return acquisition_name(acquisition)
 
 
-def _fingerprint(space: xr.Dataset, index: pd.Index, columns: Sequence[str]) -> dict[str, Any]:
-    """Size, a hash of the candidate names and the values of a few rows of ``columns``."""
-    n = len(index)
+def _candidate_digest(index: pd.Index) -> str:
+    """A hash of the candidate names (the ``candidate`` coordinate)."""
     if isinstance(index, pd.RangeIndex):
-        digest = f"range({index.start},{index.stop},{index.step})"
+        return f"range({index.start},{index.stop},{index.step})"
+    hasher = hashlib.sha256()
+    values = index.values
+    if values.dtype.kind in "iuf":
+        hasher.update(np.ascontiguousarray(values.astype("<f8")).tobytes())
     else:
-        hasher = hashlib.sha256()
-        values = index.values
-        if values.dtype.kind in "iuf":
-            hasher.update(np.ascontiguousarray(values.astype("<f8")).tobytes())
-        else:
-            hasher.update("\x1f".join(map(str, values)).encode("utf-8"))
-        digest = hasher.hexdigest()
+        hasher.update("\x1f".join(map(str, values)).encode("utf-8"))
+    return hasher.hexdigest()
+
+
+def _column_digest(data: Any, n: int) -> str:
+    """BLAKE2b of every value of one column, as little-endian float64, ``_HASH_ROWS`` at a time.
+
+    ``-0.0`` is hashed as ``0.0`` and every NaN alike, so equal values give equal hashes; dask
+    columns are read chunk by chunk, so memory stays flat for spaces of millions of rows.
+    """
+    hasher = hashlib.blake2b(digest_size=20)
+    lazy = hasattr(data, "dask")
+    for start in range(0, n, _HASH_ROWS):
+        block = data[start : start + _HASH_ROWS]
+        block = np.asarray(block.compute() if lazy else block, dtype="<f8") + 0.0
+        block = np.where(np.isnan(block), np.nan, block)
+        hasher.update(np.ascontiguousarray(block).tobytes())
+    return hasher.hexdigest()
+
+
+def _fingerprint(space: xr.Dataset, index: pd.Index, columns: Sequence[str]) -> dict[str, Any]:
+    """Size, a hash of the candidate names and a hash of every row of each of ``columns``."""
+    n = len(index)
+    return {
+        "size": n,
+        "candidate_hash": _candidate_digest(index),
+        "hash": "blake2b-160-f8",
+        "columns": {c: _column_digest(space[c].data, n) for c in columns},
+    }
+
+
+def _sampled_fingerprint(space: xr.Dataset, columns: Sequence[str]) -> dict[str, Any]:
+    """The values of 33 evenly spaced rows: the fingerprint of campaign files written before
+    every row was hashed (still accepted when they are reopened)."""
+    n = space.sizes["candidate"]
     rows = np.unique(np.linspace(0, n - 1, min(n, _N_SAMPLE_ROWS)).round().astype(np.int64))
     sample = space[list(columns)].isel(candidate=rows).compute()
     return {
-        "size": n,
-        "candidate_hash": digest,
         "sample_rows": rows.tolist(),
         "sample": {c: [float(v) for v in np.asarray(sample[c].values, float)] for c in columns},
     }
@@ -302,6 +369,7 @@ class _MemoryJournal:
 
     path = None
     closed = False
+    read_only = False
 
     def __init__(self, header: dict[str, Any]):
         self.header = header
@@ -318,6 +386,29 @@ class _MemoryJournal:
 
     def close(self) -> None:
         pass
+
+
+class _ReadOnlyJournal:
+    """A journal opened with ``read_only=True``: its records are read, nothing can be written."""
+
+    read_only = True
+
+    def __init__(self, journal: Journal):
+        self._journal = journal
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._journal, name)
+
+    def append(self, record: dict[str, Any]) -> dict[str, Any]:
+        raise self.refusal()
+
+    def refusal(self) -> CampaignError:
+        """The error every recording call on a read-only campaign raises."""
+        return CampaignError(
+            f"the campaign {str(self._journal.path)!r} was opened read-only "
+            f"(Campaign.open(..., read_only=True)), so nothing can be suggested, observed or "
+            f"undone; close it and reopen it with Campaign.open(path, candidates) to record"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,19 +432,24 @@ class Campaign:
         ``"gp"``, ``"svr_ensemble"``, ``"random_features"`` (see
         :func:`~mi_workbench.design.make_surrogate`) or an object with ``fit(X, y)`` and
         ``predict(X) -> (mean, sd)``. A fresh copy is fitted at each suggestion.
-    acquisition : str or callable
-        A name from :data:`~mi_workbench.design.ACQUISITIONS` (for example
-        ``"expected_improvement"``), or ``f(mean, sd, best, minimize=...) -> scores`` where higher
-        scores are better.
+    acquisition : str
+        A name or short name from :data:`~mi_workbench.design.ACQUISITIONS` (for example
+        ``"expected_improvement"`` or ``"ei"``); it is saved with the campaign by name.
     path : str or os.PathLike, optional
         A new file to journal the campaign to (``.jsonl`` is a good suffix). Reopen it with
-        :meth:`Campaign.open`. ``None`` keeps the campaign in memory only.
+        :meth:`Campaign.open`, or with ``Campaign.open(path, candidates, read_only=True)`` to
+        look at it without recording (also on a read-only file or disk). ``None`` keeps the
+        campaign in memory only. While a campaign is open its file is locked against a second
+        writer; :meth:`close` it (or use ``with``) to release the file, which also happens when
+        the campaign object is garbage-collected.
     random_seed : int, optional
         Seed of every random choice (initial random batches, surrogate fitting, Thompson draws).
         When ``None`` a seed is drawn and stored, so a saved campaign still resumes exactly.
     acquisition_params : dict, optional
         Extra keyword arguments of the acquisition (for example ``{"kappa": 2.0}`` for a
-        confidence bound, or ``{"low": 5, "high": 10}`` for a target interval).
+        confidence bound, or ``{"low": 5, "high": 10}`` for a target interval). Checked here:
+        a key the acquisition does not take, or a value it refuses, raises before anything is
+        saved. Change them later with :meth:`set_acquisition_params`.
     batch_method : {"kriging_believer", "thompson"}
         How a batch of several candidates is chosen (see :func:`~mi_workbench.design.select_batch`).
     min_observations : int
@@ -378,6 +474,21 @@ class Campaign:
         The best measurement so far.
     last_suggestion : xarray.Dataset or None
         The most recent suggested batch, including after reopening.
+    pending : list
+        Candidates of the last suggestion not yet measured, failed or cancelled.
+
+    Notes
+    -----
+    The loop: :meth:`suggest` a batch, then for each candidate :meth:`observe` its measured value
+    or :meth:`observe_failure` a failed run (with the reason), or :meth:`cancel` it; :meth:`undo`
+    takes the last recorded batch back.
+
+    Notes
+    -----
+    A journal that was changed from outside (edited by hand, damaged on disk) is refused by
+    :meth:`Campaign.open` with a message naming the damaged line;
+    :func:`~mi_workbench.design.repair_journal` keeps the intact records before it in a repaired
+    file and keeps the damaged one as a backup beside it.
 
     Examples
     --------
@@ -428,7 +539,7 @@ class Campaign:
         if random_seed is None:
             random_seed = secrets.randbits(63)
         random_seed = check_positive_int("random_seed", random_seed, minimum=0)
-        acquisition_params = dict(acquisition_params or {})
+        acquisition_params = _checked_params(acquisition, acquisition_params)
         if not isinstance(value_name, str) or not value_name.isidentifier():
             raise ValueError(
                 f"value_name must be a plain name such as 'hysteresis_k', got {value_name!r}"
@@ -513,7 +624,7 @@ class Campaign:
         return list(dict.fromkeys(self._elements + self._features))
 
     def _configure(self, config: dict[str, Any], surrogate: Any) -> None:
-        self._config = config
+        self._config = copy.deepcopy(config)  # replayed records may change acquisition_params
         self._surrogate_prototype = (
             surrogate
             if not isinstance(surrogate, str)
@@ -523,9 +634,11 @@ class Campaign:
 
     def _reset_state(self) -> None:
         """Rebuild the observations, predictions and pending batch by replaying the journal."""
-        self._batches: list[dict[str, Any]] = []  # active observe records, oldest first
+        #: active observe and failure records (not undone), oldest first
+        self._batches: list[dict[str, Any]] = []
         self._predictions: dict[Any, tuple[float, float, float, int]] = {}
         self._last_suggestion: dict[str, Any] | None = None
+        self._cancelled: set[Any] = set()  # cancelled candidates of the last suggestion
         #: The surrogate fitted at the latest model-based suggestion (None before one).
         self.surrogate: Any = None
         self._best_at_fit: float | None = None
@@ -533,8 +646,35 @@ class Campaign:
         #: How often the latest suggestion scored the whole space (1, plus one for each
         #: Kriging-believer step that the shortlist could not settle).
         self.full_scorings = 0
+        self._n_space_records = 0
         for record in self._journal.records:
             self._apply(record)
+        upgrade = "columns" not in self._journal.header["space"] and not self._n_space_records
+        if upgrade and not self._journal.read_only:
+            # a file of an older version, checked on 33 sampled rows: save the hash of every
+            # row now, so that from the next opening on every row is checked (a read-only
+            # opening checks the sample and writes nothing)
+            fingerprint = _fingerprint(self._space, self._index, self._fingerprint_columns())
+            record = self._journal.append({"type": "space", "time": _now(), "space": fingerprint})
+            self._apply(record)
+        self._params_problem = self._check_saved_params()
+        if self._params_problem:
+            warnings.warn(self._params_problem, RuntimeWarning, stacklevel=3)
+
+    def _check_saved_params(self) -> str | None:
+        """A message if the saved acquisition_params are not valid (files written before they
+        were checked at creation can hold a typo such as ``{"kapa": 2}``), else None."""
+        name = self._config["acquisition"]
+        params = self._config["acquisition_params"]
+        try:
+            _checked_params(name, params)
+        except (TypeError, ValueError) as error:
+            return (
+                f"this campaign cannot suggest: its saved acquisition_params {params} are not "
+                f"valid ({error}). The measurements are intact; correct the settings with "
+                f"campaign.set_acquisition_params({{...}}), which is saved with the campaign"
+            )
+        return None
 
     def _apply(self, record: dict[str, Any]) -> None:
         kind = record.get("type")
@@ -547,7 +687,8 @@ class Campaign:
                     record["seq"],
                 )
             self._last_suggestion = record
-        elif kind == "observe":
+            self._cancelled = set()
+        elif kind in ("observe", "failure"):
             positions = self._positions(record["ids"], "ids")
             self._batches.append({**record, "positions": positions})
         elif kind == "undo":
@@ -557,6 +698,15 @@ class Campaign:
                     f"{record['undoes']}, which is not the last recorded batch"
                 )
             self._batches.pop()
+        elif kind == "cancel":
+            for name in record["ids"]:
+                self._cancelled.add(name)
+                self._predictions.pop(name, None)
+        elif kind == "acquisition_params":
+            self._config["acquisition_params"] = dict(record["params"])
+        elif kind == "space":
+            self._check_space(record["space"], self.path)
+            self._n_space_records += 1
         else:
             raise CampaignError(f"unknown record type {kind!r} in the campaign file")
 
@@ -571,6 +721,7 @@ class Campaign:
         acquisition: Any = None,
         chunk_size: int = 32768,
         n_threads: int | None = None,
+        read_only: bool = False,
     ) -> Campaign:
         """Reopen a saved campaign exactly where it stopped.
 
@@ -580,7 +731,9 @@ class Campaign:
             The campaign file given as ``path`` when it was created.
         candidates : xarray.Dataset
             The same candidate space (regenerate it with the same call); its size, candidate
-            names and a sample of its values are checked against the file.
+            names and every row of its composition and feature values (a hash) are checked
+            against the file (files of older versions recorded 33 sampled rows: those are
+            checked, and the first opening for writing saves the hash of every row).
         surrogate : optional
             Needed only if the campaign was created with a surrogate object whose settings could
             not be stored; its class and settings must match.
@@ -588,6 +741,13 @@ class Campaign:
             Checked against the saved acquisition if given.
         chunk_size, n_threads : int
             As for :class:`Campaign` (they do not change the results).
+        read_only : bool
+            Only read the campaign: the file is not locked and nothing is written to it, so this
+            works on a read-only file or file system and while the campaign is open elsewhere.
+            :attr:`history`, :attr:`best`, :meth:`predict` and the other queries work;
+            :meth:`suggest`, :meth:`observe`, :meth:`observe_failure`, :meth:`cancel`,
+            :meth:`set_acquisition_params` and :meth:`undo` raise :class:`CampaignError` before
+            doing any work.
 
         Returns
         -------
@@ -595,11 +755,20 @@ class Campaign:
             With the same observations, configuration and pending suggestion; its next
             :meth:`suggest` returns what the original campaign would have suggested.
 
+        Raises
+        ------
+        JournalError
+            If the file is open for writing elsewhere (the message says who holds it), or was
+            changed from outside; the message names the damaged line, and
+            :func:`~mi_workbench.design.repair_journal` keeps the intact records before it.
+
         Examples
         --------
         >>> campaign = Campaign.open("hysteresis.jsonl", space)  # doctest: +SKIP
+        >>> campaign.history  # doctest: +SKIP
+        >>> viewer = Campaign.open("hysteresis.jsonl", space, read_only=True)  # doctest: +SKIP
         """
-        journal = Journal.open(path)
+        journal = Journal.open(path, read_only=read_only)
         try:
             header = journal.header
             if header.get("format") != _FORMAT:
@@ -635,7 +804,7 @@ class Campaign:
                     f"{config['acquisition']!r}"
                 )
             self._configure(config, surrogate)
-            self._journal = journal
+            self._journal = _ReadOnlyJournal(journal) if read_only else journal
             self._reset_state()
         except BaseException:
             journal.close()
@@ -643,19 +812,32 @@ class Campaign:
         return self
 
     def _check_space(self, saved: Mapping[str, Any], path: Any) -> None:
-        columns = list(saved["sample"])
+        """Raise unless the space has the size, names and values that ``saved`` records.
+
+        Campaign files record a hash of every row of the composition and feature variables
+        (``"columns"``); files written before that recorded 33 sampled rows (``"sample"``),
+        which are still accepted and checked as they were.
+        """
+        full = "columns" in saved
+        columns = list(saved["columns"] if full else saved["sample"])
         missing = [c for c in columns if c not in self._space.data_vars]
-        current = None
-        if not missing:
-            current = _fingerprint(self._space, self._index, columns)
         problems = []
         if self._n != saved["size"]:
             problems.append(f"it has {self._n} candidates, the saved campaign {saved['size']}")
         elif missing:
             problems.append(f"it lacks the variable(s) {missing}")
-        elif current["candidate_hash"] != saved["candidate_hash"]:
+        elif _candidate_digest(self._index) != saved["candidate_hash"]:
             problems.append("its candidate names differ")
+        elif full:
+            for c in columns:
+                if _column_digest(self._space[c].data, self._n) != saved["columns"][c]:
+                    problems.append(
+                        f"its values of {c!r} differ (at least one row is changed or the rows "
+                        f"are in another order)"
+                    )
+                    break
         else:
+            current = _sampled_fingerprint(self._space, columns)
             for c in columns:
                 if not np.allclose(current["sample"][c], saved["sample"][c], rtol=1e-9, atol=1e-12):
                     problems.append(f"its values of {c!r} differ")
@@ -694,18 +876,28 @@ class Campaign:
 
     @property
     def n_observations(self) -> int:
-        """Number of recorded measurements (replicates counted separately)."""
-        return int(sum(len(b["ids"]) for b in self._batches))
+        """Number of recorded measurements (replicates counted separately, failures not)."""
+        return int(sum(len(b["ids"]) for b in self._batches if b["type"] == "observe"))
+
+    @property
+    def n_failures(self) -> int:
+        """Number of failed or infeasible runs recorded with :meth:`observe_failure`."""
+        return int(sum(len(b["ids"]) for b in self._batches if b["type"] == "failure"))
 
     @property
     def n_batches(self) -> int:
-        """Number of recorded batches (observe calls not undone)."""
+        """Number of recorded batches (observe and observe_failure calls not undone)."""
         return len(self._batches)
 
     @property
     def closed(self) -> bool:
         """True after :meth:`close`."""
         return self._journal.closed
+
+    @property
+    def read_only(self) -> bool:
+        """True for a campaign opened with ``Campaign.open(..., read_only=True)``."""
+        return self._journal.read_only
 
     def close(self) -> None:
         """Release the campaign file (everything is already saved). Safe to call twice."""
@@ -911,15 +1103,59 @@ class Campaign:
         return self._names(found)
 
     # -- suggesting ------------------------------------------------------------------------------
+    def _acquisition_params(self) -> dict[str, Any]:
+        """The acquisition's settings; raises if the saved ones are not valid."""
+        if self._params_problem:
+            raise CampaignError(self._params_problem)
+        return dict(self._config["acquisition_params"])
+
+    def set_acquisition_params(self, acquisition_params: Mapping[str, Any] | None) -> None:
+        """Change the acquisition's settings from the next suggestion on (saved with the campaign).
+
+        Also the way to repair a campaign file whose saved settings hold a typo (files written
+        before settings were checked at creation): :meth:`open` warns about them and
+        :meth:`suggest` refuses until they are corrected.
+
+        Parameters
+        ----------
+        acquisition_params : dict or None
+            Settings of the campaign's acquisition (for example ``{"kappa": 2.0}`` for a
+            confidence bound); ``None`` or ``{}`` for its defaults. Unknown keys are refused,
+            naming the valid ones.
+
+        Examples
+        --------
+        >>> campaign.set_acquisition_params({"kappa": 1.0})  # doctest: +SKIP
+        """
+        self._check_writable()
+        params = _checked_params(self._config["acquisition"], acquisition_params)
+        record = self._journal.append(
+            {"type": "acquisition_params", "time": _now(), "params": params}
+        )
+        self._apply(record)
+        self._params_problem = None
+
     def _rng(self) -> np.random.Generator:
-        return np.random.default_rng([self._config["random_seed"], self._journal.next_seq])
+        return np.random.default_rng([self._config["random_seed"], self._seed_position()])
+
+    def _seed_position(self) -> int:
+        """The journal position that seeds the next suggestion, not counting the records that
+        upgraded an older file's space check (so an upgraded file suggests as before)."""
+        return self._journal.next_seq - self._n_space_records
 
     def _observed(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self._batches:
+        """Positions and values of every measurement (the surrogate's data; no failures)."""
+        batches = [b for b in self._batches if b["type"] == "observe"]
+        if not batches:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        positions = np.concatenate([b["positions"] for b in self._batches])
-        values = np.concatenate([np.asarray(b["values"], dtype=float) for b in self._batches])
+        positions = np.concatenate([b["positions"] for b in batches])
+        values = np.concatenate([np.asarray(b["values"], dtype=float) for b in batches])
         return positions, values
+
+    def _failed(self) -> np.ndarray:
+        """Positions of the candidates recorded as failed (never suggested again)."""
+        parts = [b["positions"] for b in self._batches if b["type"] == "failure"]
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     def _new_surrogate(self, rng: np.random.Generator) -> Any:
         prototype = self._surrogate_prototype
@@ -947,6 +1183,7 @@ class Campaign:
             Score the candidate chunks on this cluster.
         allow_repeats : bool
             Whether already measured candidates may be suggested again (default: no).
+            Candidates recorded as failed (:meth:`observe_failure`) are never suggested again.
 
         Returns
         -------
@@ -959,13 +1196,16 @@ class Campaign:
         >>> batch = campaign.suggest(4)  # doctest: +SKIP
         >>> batch[["predicted_mean", "predicted_sd"]].to_dataframe()  # doctest: +SKIP
         """
-        self._check_open()
+        self._check_writable()
         n = check_positive_int("n", n)
+        self._acquisition_params()  # raises for invalid saved settings
         observed, y = self._observed()
-        excluded = np.zeros(0, dtype=np.int64) if allow_repeats else np.unique(observed)
+        failed = self._failed()
+        excluded = failed if allow_repeats else np.union1d(observed, failed)
         available = self._n - len(excluded)
         if n > available:
-            raise ValueError(f"n must be <= {available} (the candidates not yet measured), got {n}")
+            what = "not failed" if allow_repeats else "neither measured nor failed"
+            raise ValueError(f"n must be <= {available} (the candidates {what}), got {n}")
         rng = self._rng()
         if len(y) < self._config["min_observations"]:
             positions = self._random_batch(n, excluded, rng)
@@ -1018,7 +1258,7 @@ class Campaign:
         self.surrogate, self._best_at_fit = surrogate, best
         self._fitted_on = self._data_key()
         name = self._config["acquisition"]
-        params = dict(self._config["acquisition_params"])
+        params = self._acquisition_params()
         options = {
             "minimize": self.minimize,
             "method": self._config["batch_method"],
@@ -1076,6 +1316,8 @@ class Campaign:
         overall once it beats the earlier scores of everything outside; otherwise the
         candidates whose earlier score is higher are re-scored too (from the ``reserve`` kept
         ranked, or the whole space). Other scores or surrogates use the shortlist alone.
+        Candidates in ``excluded`` (measured or failed) and those already chosen are never
+        picked: the shortlist can hold them when the space is no larger than it.
         """
         from mi_workbench.design.acquisition import _MONOTONE_IN_SD
 
@@ -1092,7 +1334,8 @@ class Campaign:
         def rescore(model, model_best, X, pos):
             m, v = model.predict(X)
             sc = np.asarray(function(m, v, model_best, minimize=self.minimize, **params), float)
-            sc[np.isin(pos, chosen) | ~np.isfinite(sc)] = -np.inf
+            blocked = np.isin(pos, excluded) | np.isin(pos, chosen)
+            sc[blocked | ~np.isfinite(sc)] = -np.inf
             return sc
 
         current, current_best = surrogate, best
@@ -1129,6 +1372,11 @@ class Campaign:
                     bounds = scores[keep:]
                     X_short = self._rows(short_pos)
                     sc, j = scores[:keep], 0
+            if not np.isfinite(sc[j]):
+                raise ValueError(
+                    f"only {len(chosen)} candidates have a finite {self._config['acquisition']} "
+                    f"once the batch's earlier picks are believed; cannot suggest {n}"
+                )
             chosen.append(int(short_pos[j]))
         return chosen
 
@@ -1218,16 +1466,16 @@ class Campaign:
 
     @property
     def pending(self) -> list[Any]:
-        """Candidates of the last suggestion that have not been measured since."""
+        """Candidates of the last suggestion not measured, failed or cancelled since."""
         if self._last_suggestion is None:
             return []
         since = self._last_suggestion["seq"]
-        measured = {i for b in self._batches if b["seq"] > since for i in b["ids"]}
-        return [i for i in self._last_suggestion["ids"] if i not in measured]
+        done = {i for b in self._batches if b["seq"] > since for i in b["ids"]} | self._cancelled
+        return [i for i in self._last_suggestion["ids"] if i not in done]
 
     # -- looking at the model --------------------------------------------------------------------
     def _data_key(self) -> tuple[int, ...]:
-        return tuple(b["seq"] for b in self._batches)
+        return tuple(b["seq"] for b in self._batches if b["type"] == "observe")
 
     def _current_surrogate(self) -> tuple[Any, float]:
         """The surrogate fitted to the current measurements (refitted if they changed)."""
@@ -1241,7 +1489,7 @@ class Campaign:
             from threadpoolctl import threadpool_limits
 
             # a seed of its own: looking at the model never changes the next suggestion
-            rng = np.random.default_rng([self._config["random_seed"], self._journal.next_seq, 1])
+            rng = np.random.default_rng([self._config["random_seed"], self._seed_position(), 1])
             with threadpool_limits(limits=1, user_api="blas"):
                 surrogate = self._new_surrogate(rng)
                 surrogate.fit(self._rows(observed), y)
@@ -1352,7 +1600,7 @@ class Campaign:
         if name in _SAMPLING_ACQUISITIONS:
             name, params = "expected_improvement", {}
         else:
-            params = self._config["acquisition_params"]
+            params = self._acquisition_params()
         scores = _acquisition_registry()[name](mean, sd, best, minimize=self.minimize, **params)
         rows = self._space[[x, y]].isel(candidate=positions).compute()
         if "candidate" not in rows.coords:
@@ -1378,6 +1626,12 @@ class Campaign:
         if self._journal.closed:
             raise ValueError("this campaign has been closed; reopen it with Campaign.open(path)")
 
+    def _check_writable(self) -> None:
+        """Raise before any work if the campaign is closed or was opened read-only."""
+        self._check_open()
+        if self._journal.read_only:
+            raise self._journal.refusal()
+
     def observe(self, ids: Any, values: Any) -> None:
         """Record measured values; with a path they are on disk before this returns.
 
@@ -1388,34 +1642,29 @@ class Campaign:
             ``batch.candidate`` of a suggestion), or compositions as for :meth:`locate`.
             A candidate may be measured several times; each measurement is kept as a replicate.
         values : float or list of float
-            One finite measured value per candidate.
+            One finite measured value per candidate, of magnitude at most 1e100 (larger ones
+            overflow the surrogate's standardisation; a run that gave no usable value is
+            recorded with :meth:`observe_failure` instead).
 
         Raises
         ------
         ValueError, TypeError
-            For an unknown candidate or element, a NaN or infinite value, mismatched lengths or
-            a composition not summing to 100; nothing is recorded then.
+            For an unknown candidate or element, a NaN, infinite or too large value, mismatched
+            lengths or a composition not summing to 100; nothing is recorded then.
 
         Examples
         --------
         >>> batch = campaign.suggest(2)  # doctest: +SKIP
         >>> campaign.observe(batch.candidate, [3.1, 7.4])  # doctest: +SKIP
         """
-        self._check_open()
-        if isinstance(ids, (Mapping, pd.DataFrame)) or (
-            isinstance(ids, xr.Dataset) and "candidate" not in ids.coords
-        ):
-            names = self.locate(ids)
-        else:
-            names = _as_list("ids", ids)
+        self._check_writable()
+        names = self._candidate_names(ids)
         value_list = _as_list("values", values)
         if len(names) != len(value_list):
             raise ValueError(
                 f"ids and values must have the same length, got {len(names)} candidate(s) and "
                 f"{len(value_list)} value(s)"
             )
-        if not names:
-            raise ValueError("ids is empty: give at least one candidate and its value")
         numbers = []
         for k, value in enumerate(value_list):
             if isinstance(value, (bool, np.bool_)):
@@ -1428,29 +1677,144 @@ class Campaign:
                 raise ValueError(
                     f"values[{k}] is {number!r}; a measured value must be a finite number"
                 )
+            if abs(number) > _MAX_ABS_VALUE:
+                raise ValueError(
+                    f"values[{k}] is {number!r}; a measured value must lie between "
+                    f"-{_MAX_ABS_VALUE:g} and {_MAX_ABS_VALUE:g} (larger ones overflow the "
+                    f"surrogate); check its units, or use observe_failure for a failed run"
+                )
             numbers.append(number)
         positions = self._positions(names, "ids")
         self._check_compositions(positions)
         canonical = self._names(positions)
-        predictions = [self._predictions.get(name) for name in canonical]
         record = {
             "type": "observe",
             "time": _now(),
             "ids": canonical,
             "values": numbers,
-            "predicted_mean": [
-                None if p is None else _optional_floats([p[0]])[0] for p in predictions
-            ],
-            "predicted_sd": [
-                None if p is None else _optional_floats([p[1]])[0] for p in predictions
-            ],
-            "acquisition": [
-                None if p is None else _optional_floats([p[2]])[0] for p in predictions
-            ],
-            "suggested_in": [None if p is None else p[3] for p in predictions],
+            **self._prediction_fields(canonical),
         }
         record = self._journal.append(record)
         self._apply(record)
+
+    def observe_failure(self, candidates: Any, reason: str | Sequence[str]) -> None:
+        """Record failed or infeasible runs; with a path they are on disk before this returns.
+
+        A failed candidate is kept in :attr:`history` (``failed`` is True, ``failure_reason``
+        says why, ``value`` is NaN), never suggested again, and left out of :attr:`best` and of
+        the data the surrogate learns from. :meth:`undo` takes a recorded failure back like a
+        batch of measurements.
+
+        Parameters
+        ----------
+        candidates : candidate name, list of names, suggestion Dataset, or compositions
+            As ``ids`` of :meth:`observe`.
+        reason : str or list of str
+            Why the run failed (for example ``"sample cracked"`` or ``"did not transform"``):
+            one text for all candidates, or one per candidate.
+
+        Raises
+        ------
+        ValueError, TypeError
+            For an unknown candidate, an empty reason or mismatched lengths; nothing is
+            recorded then.
+
+        Examples
+        --------
+        >>> campaign.observe_failure(batch.candidate[:1], "sample cracked")  # doctest: +SKIP
+        """
+        self._check_writable()
+        names = self._candidate_names(candidates, "candidates")
+        reasons = [reason] * len(names) if isinstance(reason, str) else _as_list("reason", reason)
+        if len(reasons) != len(names):
+            raise ValueError(
+                f"reason must be one text or one per candidate, got {len(reasons)} reason(s) for "
+                f"{len(names)} candidate(s)"
+            )
+        for k, text in enumerate(reasons):
+            if not isinstance(text, str) or not text.strip():
+                where = "reason" if isinstance(reason, str) else f"reason[{k}]"
+                raise ValueError(
+                    f"{where} must be a non-empty text saying why the run failed, got {text!r}"
+                )
+        positions = self._positions(names, "candidates")
+        canonical = self._names(positions)
+        record = {
+            "type": "failure",
+            "time": _now(),
+            "ids": canonical,
+            "reasons": [text.strip() for text in reasons],
+            **self._prediction_fields(canonical),
+        }
+        record = self._journal.append(record)
+        self._apply(record)
+
+    def cancel(self, candidates: Any = None) -> list[Any]:
+        """Withdraw pending suggestions: they are no longer pending and may be suggested again.
+
+        The cancellation is journalled, so it survives :meth:`open`. A later measurement of a
+        cancelled candidate is still accepted, without the prediction of the cancelled
+        suggestion.
+
+        Parameters
+        ----------
+        candidates : candidate name, list of names or suggestion Dataset, optional
+            Candidates of :attr:`pending` to withdraw; default: all of them.
+
+        Returns
+        -------
+        list
+            The cancelled candidates.
+
+        Examples
+        --------
+        >>> campaign.cancel(batch.candidate[:2])  # doctest: +SKIP
+        """
+        self._check_writable()
+        pending = self.pending
+        if not pending:
+            raise ValueError("there is no pending suggestion to cancel")
+        if candidates is None:
+            names = pending
+        else:
+            names = self._names(
+                self._positions(self._candidate_names(candidates, "candidates"), "candidates")
+            )
+            outside = [name for name in names if name not in pending]
+            if outside:
+                raise ValueError(
+                    f"candidates: {outside} are not pending; the pending suggestions are {pending}"
+                )
+            names = list(dict.fromkeys(names))
+        record = self._journal.append({"type": "cancel", "time": _now(), "ids": names})
+        self._apply(record)
+        return list(names)
+
+    def _candidate_names(self, ids: Any, name: str = "ids") -> list[Any]:
+        """Candidate names from names, a suggestion Dataset or compositions (not empty)."""
+        if isinstance(ids, (Mapping, pd.DataFrame)) or (
+            isinstance(ids, xr.Dataset) and "candidate" not in ids.coords
+        ):
+            names = self.locate(ids)
+        else:
+            names = _as_list(name, ids)
+        if not names:
+            raise ValueError(f"{name} is empty: give at least one candidate")
+        return names
+
+    def _prediction_fields(self, canonical: Sequence[Any]) -> dict[str, list]:
+        """What the latest suggestion of each candidate predicted (None where none did)."""
+        predictions = [self._predictions.get(name) for name in canonical]
+
+        def field(k: int) -> list:
+            return [None if p is None else _optional_floats([p[k]])[0] for p in predictions]
+
+        return {
+            "predicted_mean": field(0),
+            "predicted_sd": field(1),
+            "acquisition": field(2),
+            "suggested_in": [None if p is None else p[3] for p in predictions],
+        }
 
     def _check_compositions(self, positions: np.ndarray) -> None:
         if not self._elements:
@@ -1466,18 +1830,19 @@ class Campaign:
             )
 
     def undo(self) -> xr.Dataset:
-        """Remove the last recorded batch (journalled, so the removal survives reopening).
+        """Remove the last recorded batch of measurements or failures (journalled, so the removal
+        survives reopening).
 
         Returns
         -------
         xarray.Dataset
-            The removed measurements, as rows of :attr:`history`.
+            The removed rows of :attr:`history`.
 
         Examples
         --------
         >>> campaign.undo()  # doctest: +SKIP
         """
-        self._check_open()
+        self._check_writable()
         if not self._batches:
             raise ValueError("there is no recorded batch to undo")
         history = self.history
@@ -1491,25 +1856,38 @@ class Campaign:
     # -- results ---------------------------------------------------------------------------------
     @property
     def history(self) -> xr.Dataset:
-        """Every recorded measurement, over the dim ``observation`` (oldest first).
+        """Every recorded measurement and failure, over the dim ``observation`` (oldest first).
 
-        Variables: ``value``; ``iteration`` (0 for the first recorded batch, then 1, 2, ...);
-        ``time`` (UTC); ``predicted_mean``, ``predicted_sd`` and ``acquisition`` as predicted when
-        the candidate was suggested (NaN if it was not); ``record`` (the journal record); the
-        candidate's composition and features. The coordinate ``candidate`` names each candidate.
+        Variables: ``value`` (NaN for a failure); ``failed`` (True for a run recorded with
+        :meth:`observe_failure`) and ``failure_reason`` (its reason, ``""`` for measurements);
+        ``iteration`` (0 for the first recorded batch, then 1, 2, ...); ``time`` (UTC);
+        ``predicted_mean``, ``predicted_sd`` and ``acquisition`` as predicted when the candidate
+        was suggested (NaN if it was not); ``record`` (the journal record); the candidate's
+        composition and features. The coordinate ``candidate`` names each candidate.
+        Only the rows with ``failed`` False are the surrogate's data.
         """
-        positions, values = self._observed()
         ids, iteration, times, mean, sd, acq, seq = [], [], [], [], [], [], []
+        values, failed, reasons, positions = [], [], [], []
         for k, batch in enumerate(self._batches):
             m = len(batch["ids"])
             ids.extend(batch["ids"])
+            positions.append(batch["positions"])
             iteration.extend([k] * m)
             times.extend([batch["time"]] * m)
             mean.extend(batch["predicted_mean"])
             sd.extend(batch["predicted_sd"])
             acq.extend(batch["acquisition"])
             seq.extend([batch["seq"]] * m)
+            if batch["type"] == "failure":
+                values.extend([np.nan] * m)
+                failed.extend([True] * m)
+                reasons.extend(batch["reasons"])
+            else:
+                values.extend(batch["values"])
+                failed.extend([False] * m)
+                reasons.extend([""] * m)
         n = len(ids)
+        positions = np.concatenate(positions) if positions else np.zeros(0, dtype=np.int64)
         columns = self._fingerprint_columns()
         rows = self._space[columns].isel(candidate=positions).compute()
         if "candidate" in rows.coords:
@@ -1523,9 +1901,11 @@ class Campaign:
             {
                 "value": (
                     "observation",
-                    values,
+                    np.asarray(values, dtype=float),
                     {"units": units, "long_name": self._config["value_name"]},
                 ),
+                "failed": ("observation", np.asarray(failed, dtype=bool)),
+                "failure_reason": ("observation", np.asarray(reasons, dtype=object)),
                 "iteration": ("observation", np.asarray(iteration, dtype=np.int64)),
                 "time": ("observation", time_values),
                 "predicted_mean": ("observation", _floats(mean), {"units": units}),
@@ -1548,14 +1928,22 @@ class Campaign:
         return data
 
     @property
-    def best(self) -> xr.Dataset | None:
-        """The best single measurement so far (a row of :attr:`history`), or None."""
+    def measurements(self) -> xr.Dataset:
+        """The rows of :attr:`history` that are measurements (``failed`` False)."""
         history = self.history
-        if history.sizes["observation"] == 0:
+        return history.isel(observation=~history["failed"].values)
+
+    @property
+    def best(self) -> xr.Dataset | None:
+        """The best single measurement so far (a row of :attr:`history`, never a failure), or
+        None."""
+        history = self.history
+        measured = np.flatnonzero(~history["failed"].values)
+        if len(measured) == 0:
             return None
-        values = history["value"].values
+        values = history["value"].values[measured]
         k = int(np.argmin(values) if self.minimize else np.argmax(values))
-        return history.isel(observation=k)
+        return history.isel(observation=int(measured[k]))
 
     # -- simulated campaigns ---------------------------------------------------------------------
     def run(

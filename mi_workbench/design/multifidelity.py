@@ -42,10 +42,16 @@ import time
 import numpy as np
 from scipy import linalg
 
-from mi_workbench._checks import check_choice, check_finite_array, check_positive_int
+from mi_workbench._checks import (
+    check_choice,
+    check_finite_array,
+    check_positive_int,
+    check_seed,
+)
 from mi_workbench.models.transfer import (
     AR1_APPROXIMATIONS,
     TRANSFER_KERNELS,
+    _check_n_basis,
     ar1_multifidelity_gp,
     check_fidelity_data,
     predict_ar1_multifidelity,
@@ -134,7 +140,9 @@ class MultiFidelityModel:
         self.kernel = check_choice("kernel", kernel, TRANSFER_KERNELS)
         self.full_bayes = bool(full_bayes)
         self.max_exact_low = check_positive_int("max_exact_low", max_exact_low, minimum=10)
-        self.random_seed = random_seed
+        if random_seed is None:
+            raise TypeError("random_seed must be an integer >= 0 (fits are reproducible), got None")
+        self.random_seed = check_seed("random_seed", random_seed)
         self._n_features: int | None = None
 
     def fit(self, X_low, y_low, X_high, y_high):
@@ -299,7 +307,7 @@ class AR1MultiFidelityGP(MultiFidelityModel):
             )
         self.approximation = approximation
         self.ard = bool(ard)
-        self.n_basis = n_basis
+        self.n_basis = _check_n_basis(n_basis)
         self.draws = check_positive_int("draws", draws)
         self.tune = check_positive_int("tune", tune)
         self.chains = check_positive_int("chains", chains)

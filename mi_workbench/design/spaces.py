@@ -239,10 +239,15 @@ def composition_grid(
     if len(set(elements)) != len(elements):
         raise ValueError(f"elements contains a repeated symbol: {list(elements)}")
     step = check_positive("step", step)
+    if step > 100.0:
+        raise ValueError(f"step must be at most 100 at.%, got {step!r}")
     if abs(100.0 / step - round(100.0 / step)) > 1e-6:
         raise ValueError(f"step must divide 100 at.% into whole steps, got {step!r}")
     if dtype not in ("float32", "float64"):
         raise ValueError(f"dtype must be one of ['float32', 'float64'], got {_short(dtype)}")
+    for name, mapping in (("fixed", fixed), ("bounds", bounds)):
+        if mapping is not None and not isinstance(mapping, Mapping):
+            raise TypeError(f"{name} must be a mapping from element symbol, got {_short(mapping)}")
     default_space = elements == XUE_ELEMENTS
     fixed = dict({"Ti": 50.0} if fixed is None and default_space else (fixed or {}))
     bounds = dict(XUE_BOUNDS if bounds is None and default_space else (bounds or {}))
@@ -344,6 +349,8 @@ def composition_grid(
 
 def composition_variables(space: xr.Dataset) -> list[str]:
     """Names of the composition variables (units ``at.%`` or an element-symbol name)."""
+    if not isinstance(space, xr.Dataset):
+        raise TypeError(f"space must be an xarray.Dataset, got {_short(space)}")
     names = []
     for name, variable in space.data_vars.items():
         if variable.attrs.get("units") == COMPOSITION_UNITS or (

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from mi_workbench._checks import check_finite_number, check_positive
+
 RHAT_MAX = 1.01
 ESS_MIN = 400
 
@@ -71,12 +73,32 @@ class Diagnostics:
         )
 
 
-def _posterior(idata: xr.DataTree, var_names: Sequence[str] | None) -> xr.Dataset:
+def _check_idata(idata: object) -> xr.DataTree:
+    if not isinstance(idata, xr.DataTree):
+        raise TypeError(
+            "idata must be an xarray.DataTree with a posterior group (the result of fit() or "
+            f"metropolis()), got {type(idata).__name__}"
+        )
     if "posterior" not in idata.children:
         raise ValueError("idata has no posterior group: pass the result of fit() or metropolis()")
-    posterior = idata["posterior"].to_dataset()
+    return idata
+
+
+def _posterior(idata: xr.DataTree, var_names: Sequence[str] | None) -> xr.Dataset:
+    posterior = _check_idata(idata)["posterior"].to_dataset()
+    for dim in ("chain", "draw"):
+        if dim not in posterior.dims:
+            raise ValueError(
+                f"idata's posterior has no {dim!r} dimension; dims: {dict(posterior.sizes)}"
+            )
     if var_names is None:
         return posterior
+    if isinstance(var_names, str):
+        var_names = [var_names]
+    if not isinstance(var_names, Sequence) or not all(isinstance(v, str) for v in var_names):
+        raise TypeError(f"var_names must be a list of variable names, got {var_names!r}")
+    if not var_names:
+        raise ValueError("var_names is empty; give at least one variable (or None for all)")
     unknown = [v for v in var_names if v not in posterior]
     if unknown:
         raise ValueError(
@@ -134,6 +156,15 @@ def diagnose(
     """
     import arviz as az
 
+    rhat_max = check_finite_number("rhat_max", rhat_max)
+    if rhat_max < 1.0:
+        raise ValueError(f"rhat_max must be >= 1 (R-hat is 1 for converged chains), got {rhat_max}")
+    ess_min = check_finite_number("ess_min", ess_min)
+    if ess_min < 0:
+        raise ValueError(f"ess_min must be >= 0, got {ess_min}")
+    hdi_prob = check_positive("hdi_prob", hdi_prob)
+    if hdi_prob >= 1.0:
+        raise ValueError(f"hdi_prob must be between 0 and 1 (exclusive), got {hdi_prob}")
     posterior = _posterior(idata, var_names)
     n_chains, n_draws = posterior.sizes["chain"], posterior.sizes["draw"]
     rows = {}
@@ -201,6 +232,7 @@ def ess_per_second(idata: xr.DataTree, var_names: Sequence[str] | None = None) -
 
     The sampling time excludes compilation; compare samplers on the same posterior with it.
     """
+    _posterior(idata, var_names)  # checks idata and var_names
     seconds = idata["posterior"].attrs.get("sampling_time")
     if not seconds:
         raise ValueError("idata['posterior'].attrs has no 'sampling_time'")

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from mi_workbench._checks import check_choice, check_finite_number, check_positive_int
+from mi_workbench._checks import (
+    check_choice,
+    check_finite_number,
+    check_positive,
+    check_positive_int,
+    check_pymc_model,
+    check_seed,
+)
 
 TARGET_ACCEPTANCE = 0.234
 ADAPT_CHOICES = ("covariance", "diagonal")
@@ -41,6 +48,7 @@ def model_density(model) -> ModelDensity:
     """Compile ``model``'s joint log-density (with Jacobians) as a function of a flat vector."""
     from pymc.blocking import DictToArrayBijection, RaveledVars
 
+    check_pymc_model("model", model)
     initial = model.initial_point()
     value_vars = model.value_vars
     names = [v.name for v in value_vars]
@@ -127,7 +135,8 @@ def metropolis(
     random_seed : int
         Seed of NumPy's generator.
     initial_scale : float
-        Proposal standard deviation at the start of warm-up, on the unconstrained scale.
+        Proposal standard deviation at the start of warm-up, on the unconstrained scale
+        (> 0, at most 1e6).
     adapt : {"covariance", "diagonal"}
         What the warm-up learns besides the overall step size: the full proposal covariance
         (default; correlated parameters are then no harder than independent ones) or only one
@@ -155,8 +164,14 @@ def metropolis(
     jitter = check_finite_number("jitter", jitter)
     if jitter < 0:
         raise ValueError(f"jitter must be >= 0, got {jitter!r}")
+    initial_scale = check_positive("initial_scale", initial_scale)
+    if initial_scale > 1e6:
+        raise ValueError(
+            f"initial_scale must be at most 1e6 (a proposal sd on the unconstrained scale, "
+            f"where parameters are of order 1), got {initial_scale!r}"
+        )
+    rng = np.random.default_rng(check_seed("random_seed", random_seed))
     density = model_density(model)
-    rng = np.random.default_rng(random_seed)
     start = time.perf_counter()
     results = []
     for _ in range(chains):

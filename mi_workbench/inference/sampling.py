@@ -19,7 +19,13 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
-from mi_workbench._checks import check_finite_number, check_positive_int
+from mi_workbench._checks import (
+    check_callable,
+    check_finite_number,
+    check_positive_int,
+    check_pymc_model,
+    check_seed,
+)
 from mi_workbench.inference import _compile_cache
 
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -148,9 +154,13 @@ def fit(
     import nutpie
     from pymc.backends.arviz import patch_nutpie_idata
 
+    check_pymc_model("model", model)
     draws = check_positive_int("draws", draws)
     tune = check_positive_int("tune", tune)  # nutpie needs at least one warm-up draw
     chains = check_positive_int("chains", chains)
+    random_seed = check_seed("random_seed", random_seed)
+    check_callable("on_progress", on_progress)
+    check_callable("on_stage", on_stage)
     if progressbar is None:
         progressbar = on_progress is None and in_notebook()
     if low_rank_mass_matrix is None:

@@ -37,7 +37,8 @@ class ConjugateLinearRegression:
     alpha : float, optional
         Initial prior precision of the weights (default 1).
     beta : float, optional
-        Initial noise precision (default ``1 / var(y)``).
+        Initial noise precision (default ``1 / var(y)``, or ``1 / mean(y**2)`` (at most 1)
+        when all targets are equal).
     optimize : bool, optional
         Maximise the evidence over ``alpha`` and ``beta`` (default). With ``False`` the initial
         values are kept, which makes the evidence a known function of them.
@@ -61,6 +62,16 @@ class ConjugateLinearRegression:
         Number of well-determined parameters ``gamma`` (Bishop eq. 3.91).
     n_iter_ : int
         Fixed-point iterations used.
+
+    Notes
+    -----
+    Degenerate data give a finite, prior-dominated fit rather than an error. Where all rows of
+    ``X`` are equal (with ``fit_intercept``), the data say nothing about the weights: their
+    posterior is the prior (mean 0, precision ``alpha`` kept at its initial value, which the
+    evidence does not depend on), the intercept is ``mean(y)`` and ``effective_parameters_`` is
+    0. Where all targets are equal, the noise precision goes to a cap of ``1e12`` over the
+    scale of ``y`` and the prior precision to a cap of ``1e12`` over the data's largest
+    curvature, so the fit reproduces the constant with finite precisions.
 
     Examples
     --------
@@ -121,6 +132,9 @@ class ConjugateLinearRegression:
         n, p = X.shape
         x_offset = X.mean(axis=0) if self.fit_intercept else np.zeros(p)
         Xc = X - x_offset
+        if self.fit_intercept:
+            # a constant column centres to exactly zero (its mean may differ from it by roundoff)
+            Xc[:, np.all(X == X[:1], axis=0)] = 0.0
         # eigen-decomposition of the smaller Gram matrix: much faster than an SVD of Xc
         if n >= p:
             s2, V = np.linalg.eigh(Xc.T @ Xc)
@@ -180,9 +194,11 @@ class ConjugateLinearRegression:
         yy = float(yc @ yc)
         n_eff = n - 1 if self.fit_intercept else n  # one degree of freedom went to the mean
         variance = yy / max(n_eff, 1)
+        # a target without spread (all y equal) has no noise scale of its own: use its size
+        scale = variance if variance > 0 else max(float(np.mean(y**2)), 1.0)
         alpha = self.alpha if self.alpha is not None else 1.0
-        beta = self.beta if self.beta is not None else 1.0 / max(variance, 1e-12)
-        beta_cap = 1e12 / max(variance, 1e-300)
+        beta = self.beta if self.beta is not None else 1.0 / scale
+        beta_cap = 1e12 / scale
         n_iter = 0
         while self.optimize and n_iter < self.max_iter:
             n_iter += 1
@@ -191,7 +207,12 @@ class ConjugateLinearRegression:
             coef_rot = shrink * uty / s  # coordinates of the posterior mean in the V basis
             mm = float(coef_rot @ coef_rot)
             rss = yy - float(uty @ uty) + float(((uty - s * coef_rot) ** 2).sum())
-            new_alpha = gamma / max(mm, 1e-300)
+            if s.size == 0:
+                # all rows of X equal: the evidence does not depend on alpha, the prior stays
+                new_alpha = alpha
+            else:
+                # weights explaining nothing (mm -> 0) would send alpha to infinity: cap it
+                new_alpha = min(gamma / max(mm, 1e-300), 1e12 * beta * float(s2.max()))
             # an interpolating fit (rss -> 0) would send beta to infinity: cap it
             new_beta = min(max(n_eff - gamma, 1e-12) / max(rss, 1e-300), beta_cap)
             done = (

@@ -32,7 +32,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mi_workbench._checks import check_choice, check_finite_array, check_positive_int
+from mi_workbench._checks import (
+    check_choice,
+    check_finite_array,
+    check_finite_number,
+    check_positive_int,
+)
 from mi_workbench.models.regression import Standardization, _as_matrix
 
 #: Kernels of the Gaussian processes (names as in :mod:`mi_workbench.design.surrogates`).
@@ -244,7 +249,9 @@ def predict_multitask(
         Descriptor rows in the data's units.
     task_new : array (n_new,)
         Task label of each row. A label that was not in the training data is predicted from the
-        population distribution (a new task drawn from it); this needs partial pooling.
+        population distribution (a new task drawn from it, its own intercept at the descriptors'
+        centre and its own slopes about that centre, as the model defines them); this needs
+        partial pooling and the fit's ``constant_data`` group (``x_center``).
     include_noise : bool
         Include the measurement noise (predict new measurements, not the mean response).
     max_draws : int or None
@@ -291,6 +298,7 @@ def predict_multitask(
     known = list(stacked["task"].values)
     rng = np.random.default_rng(random_seed)
     n_samples = intercept.shape[0]
+    x_center = None
     draws = np.empty((n_samples, len(X_new)))
     for i, (row, label) in enumerate(zip(X_new, labels, strict=True)):
         matches = [k for k, name in enumerate(known) if name == label]
@@ -303,19 +311,35 @@ def predict_multitask(
                 f"task {label!r} is not one of the training tasks {known}; a new task can only be "
                 "predicted with pooling='partial' (from the population distribution)"
             )
+        # the task's own deviations are drawn where the model defines them: the intercept at
+        # the descriptors' centre, the slopes about it (a new task is no better known at x = 0)
+        if x_center is None:
+            x_center = _descriptor_centre(idata, coefficients.shape[2])
         a = (
             stacked["population_intercept"].values
+            + stacked["population_coefficients"].values @ row
             + rng.standard_normal(n_samples) * stacked["task_intercept_sd"].values
         )
-        b = (
-            stacked["population_coefficients"].values
-            + rng.standard_normal(coefficients[:, 0, :].shape)
-            * stacked["task_coefficient_sd"].values
-        )
-        draws[:, i] = a + b @ row
+        b = rng.standard_normal(coefficients[:, 0, :].shape) * stacked["task_coefficient_sd"].values
+        draws[:, i] = a + b @ (row - x_center)
     if include_noise:
         draws = draws + rng.standard_normal(draws.shape) * stacked["noise_sd"].values[:, None]
     return draws.mean(axis=0), draws.std(axis=0, ddof=1)
+
+
+def _descriptor_centre(idata: xr.DataTree, n_features: int) -> np.ndarray:
+    """The descriptors' centre ``x_center`` that :func:`hierarchical_multitask` standardised by."""
+    if "constant_data" not in idata.children or "x_center" not in idata["constant_data"]:
+        raise ValueError(
+            "idata has no constant_data/x_center: a new task is predicted about the descriptors' "
+            "centre used by hierarchical_multitask; keep the constant_data group of the fit"
+        )
+    centre = np.asarray(idata["constant_data"]["x_center"].values, dtype=float).reshape(-1)
+    if centre.size != n_features:
+        raise ValueError(
+            f"constant_data/x_center has {centre.size} value(s) for {n_features} descriptor(s)"
+        )
+    return centre
 
 
 # --------------------------------------------------------------------------------------------
@@ -407,8 +431,32 @@ def _np_kernel(A: np.ndarray, B: np.ndarray, ls, kernel: str) -> np.ndarray:
     return (1.0 + math.sqrt(5.0) * r + 5.0 / 3.0 * r2) * np.exp(-math.sqrt(5.0) * r)
 
 
+def _check_n_basis(n_basis) -> int | tuple[int, ...] | None:
+    """``None``, one count (>= 2) for every input, or a list of counts (>= 2) per input."""
+    if n_basis is None:
+        return None
+    if isinstance(n_basis, (int, np.integer)) and not isinstance(n_basis, bool):
+        return check_positive_int("n_basis", n_basis, minimum=2)
+    if isinstance(n_basis, str) or not isinstance(n_basis, (Sequence, np.ndarray)):
+        raise TypeError(
+            f"n_basis must be an integer >= 2 or a list of them (one per input), got {n_basis!r}"
+        )
+    if len(n_basis) == 0:
+        raise ValueError("n_basis is empty; give one number of basis functions per input")
+    return tuple(check_positive_int("n_basis", v, minimum=2) for v in n_basis)
+
+
 def hsgp_basis(X_centered: np.ndarray, L: np.ndarray, m: Sequence[int]) -> np.ndarray:
     """Laplacian eigenfunctions on ``[-L, L]`` (Dirichlet), as ``pm.gp.HSGP`` uses, in NumPy.
+
+    Parameters
+    ----------
+    X_centered : array, shape (n, d)
+        Inputs, centred on the middle of the domain (finite).
+    L : array, shape (d,)
+        Half widths of the domain per input (> 0).
+    m : sequence of int, length d
+        Basis functions per input (>= 1 each).
 
     Returns an array (n, prod(m)) in the column order of ``pm.gp.hsgp_approx.calc_eigenvalues``.
 
@@ -419,7 +467,20 @@ def hsgp_basis(X_centered: np.ndarray, L: np.ndarray, m: Sequence[int]) -> np.nd
     """
     from pymc.gp.hsgp_approx import calc_eigenvalues
 
-    L = np.asarray(L, dtype=float)
+    X_centered = check_finite_array("X_centered", X_centered, ndim=2)
+    L = check_finite_array("L", L, ndim=1)
+    if np.any(L <= 0):
+        raise ValueError(f"L must hold half widths > 0, got {L.tolist()}")
+    if len(L) != X_centered.shape[1]:
+        raise ValueError(
+            f"L must give one half width per column of X_centered ({X_centered.shape[1]}), "
+            f"got {len(L)}"
+        )
+    if isinstance(m, str) or not isinstance(m, (Sequence, np.ndarray)):
+        raise TypeError(f"m must be a list of basis-function counts (one per input), got {m!r}")
+    m = [check_positive_int("m", v) for v in m]
+    if len(m) != len(L):
+        raise ValueError(f"m must give one count per input ({len(L)}), got {len(m)}")
     eigvals = np.asarray(calc_eigenvalues(L, list(m)))
     phi = np.ones((len(X_centered), eigvals.shape[0]))
     for k in range(X_centered.shape[1]):
@@ -574,6 +635,10 @@ def ar1_multifidelity_gp(
         raise ValueError(
             f"approximation must be one of {list(AR1_APPROXIMATIONS)}, got {approximation!r}"
         )
+    n_basis = _check_n_basis(n_basis)
+    boundary_factor = check_finite_number("boundary_factor", boundary_factor)
+    if boundary_factor < 1.2:
+        raise ValueError(f"boundary_factor must be >= 1.2, got {boundary_factor!r}")
     X_low, y_low, X_high, y_high = check_fidelity_data(X_low, y_low, X_high, y_high)
     n_low, n_high, d = len(y_low), len(y_high), X_low.shape[1]
     names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(d)]
@@ -612,14 +677,12 @@ def ar1_multifidelity_gp(
             )
         if n_basis is None:
             m = (_HSGP_DEFAULT_M[d],) * d
-        elif isinstance(n_basis, (int, np.integer)):
-            m = (check_positive_int("n_basis", n_basis, minimum=2),) * d
+        elif isinstance(n_basis, int):
+            m = (n_basis,) * d
         else:
-            m = tuple(check_positive_int("n_basis", int(v), minimum=2) for v in n_basis)
+            m = n_basis
             if len(m) != d:
                 raise ValueError(f"n_basis must give one number per input ({d}), got {len(m)}")
-        if not boundary_factor >= 1.2:
-            raise ValueError(f"boundary_factor must be >= 1.2, got {boundary_factor!r}")
         center = (Z_all.max(axis=0) + Z_all.min(axis=0)) / 2
         L = boundary_factor * np.abs(Z_all - center).max(axis=0)
         spec_args.update(hsgp_center=center, hsgp_L=L, hsgp_m=m)
@@ -744,6 +807,11 @@ def predict_ar1_multifidelity(
     --------
     >>> mean, sd = predict_ar1_multifidelity(idata, model, np.array([[0.3]]))  # doctest: +SKIP
     """
+    if not isinstance(idata, xr.DataTree) or "posterior" not in idata.children:
+        raise TypeError(
+            "idata must be an xarray.DataTree with a posterior group (the result of "
+            f"fit(model)), got {type(idata).__name__}"
+        )
     spec = getattr(model, "mi_ar1", None)
     if not isinstance(spec, AR1Spec):
         raise TypeError("model must be built by ar1_multifidelity_gp (it has no mi_ar1 spec)")

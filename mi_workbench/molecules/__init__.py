@@ -7,6 +7,8 @@
   Monte Carlo toward a target region (:mod:`~mi_workbench.molecules.iqspr`), the SPACIER-style
   extrapolative loop (:mod:`~mi_workbench.molecules.spacier`) and UCT tree search over lattices
   and SMILES (:mod:`~mi_workbench.molecules.tree_search`).
+- Metrics of generated molecule sets (validity, uniqueness, novelty, internal diversity,
+  scaffolds) and PAINS/Brenk structural alerts (:mod:`~mi_workbench.molecules.metrics`).
 
 Imports RDKit, tblite and PySCF only when a calculation runs. The data-set builder is
 :mod:`mi_workbench.molecules.dataset` (``python -m mi_workbench.molecules.dataset``); the
@@ -33,6 +35,13 @@ from mi_workbench.molecules.language import (
     join_tokens,
     load_smiles_corpus,
     tokenize_smiles,
+)
+from mi_workbench.molecules.metrics import (
+    ALERT_CATALOGS,
+    generation_metrics,
+    internal_diversity,
+    scaffold_counts,
+    structural_alerts,
 )
 from mi_workbench.molecules.oracles import (
     AU_DIPOLE_TO_DEBYE,
@@ -103,4 +112,9 @@ __all__ = [
     "log_probability_in_region",
     "unique_molecules",
     "verify_molecules",
+    "ALERT_CATALOGS",
+    "generation_metrics",
+    "internal_diversity",
+    "scaffold_counts",
+    "structural_alerts",
 ]

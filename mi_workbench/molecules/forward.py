@@ -255,7 +255,11 @@ class PropertyModel:
         from mi_workbench.molecules.language import canonical_smiles
 
         smiles = list(smiles)
-        X = self.features(smiles) if features is None else np.asarray(features, dtype=float)
+        X = (
+            self.features(smiles)
+            if features is None
+            else check_finite_array("features", features, ndim=2)
+        )
         y = check_finite_array("y", y, ndim=1)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"smiles and y differ in length: {X.shape[0]} and {y.shape[0]}")

@@ -23,16 +23,23 @@ return a plain ``dict`` (JSON-serialisable, so that it can be cached line by lin
 ``dipole`` (xTB only)
     magnitude of the dipole moment in debye;
 ``n_heavy_atoms``, ``n_atoms``, ``wall_time_s``
-    size of the molecule and the seconds the calculation took.
+    size of the molecule and the seconds the calculation took;
+``permanent`` (failures only)
+    ``True`` when the failure is a property of the molecule itself (invalid SMILES,
+    unsupported element, charged or open-shell molecule, no MMFF94 parameters), which no
+    retry changes; ``False`` for failures of the calculation (SCF not converged, out of
+    memory, a crash), which may succeed another time.
 
 A failure never raises: batches (:func:`run_oracle_batch`) go on and the reason is recorded.
-Only wrong *arguments* (a SMILES that is not a string, an unknown functional) raise
-``TypeError``/``ValueError`` at once.
+Only wrong *arguments* (a SMILES that is not a string, an unknown functional, a misspelled
+basis set) raise ``TypeError``/``ValueError`` at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import json
 import math
 import multiprocessing
@@ -65,12 +72,13 @@ EMBED_SEED = 20240917
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _failure(smiles: str, method: str, reason: str, **extra) -> dict:
+def _failure(smiles: str, method: str, reason: str, permanent: bool = False, **extra) -> dict:
     record = {
         "smiles": smiles,
         "method": method,
         "ok": False,
         "reason": reason,
+        "permanent": bool(permanent),
         "homo_lumo_gap": math.nan,
         "total_energy": math.nan,
     }
@@ -173,7 +181,8 @@ def embed_molecule(
     dict
         ``ok``, ``reason``, ``smiles`` (canonical), and on success ``symbols`` (list of str),
         ``numbers`` (atomic numbers), ``positions_angstrom`` (n_atoms x 3 array),
-        ``n_heavy_atoms`` and ``n_atoms``.
+        ``n_heavy_atoms`` and ``n_atoms``; on failure ``permanent`` (see the module's
+        documentation).
 
     Examples
     --------
@@ -187,7 +196,7 @@ def embed_molecule(
     check_positive_int("random_seed", random_seed, minimum=0)
     mol, canonical, reason = prepare_molecule(smiles, elements)
     if mol is None:
-        return {"ok": False, "reason": reason, "smiles": canonical}
+        return {"ok": False, "reason": reason, "smiles": canonical, "permanent": True}
     n_heavy = mol.GetNumHeavyAtoms()
     mol = Chem.AddHs(mol)
     params = AllChem.ETKDGv3()
@@ -200,6 +209,7 @@ def embed_molecule(
                 "reason": "embedding failed: ETKDG found no 3-D coordinates",
                 "smiles": canonical,
                 "n_heavy_atoms": n_heavy,
+                "permanent": False,
             }
     if not AllChem.MMFFHasAllMoleculeParams(mol):
         return {
@@ -207,6 +217,7 @@ def embed_molecule(
             "reason": "MMFF94 has no parameters for this molecule",
             "smiles": canonical,
             "n_heavy_atoms": n_heavy,
+            "permanent": True,
         }
     if AllChem.MMFFOptimizeMolecule(mol, maxIters=max_mmff_iterations) == -1:
         return {
@@ -214,6 +225,7 @@ def embed_molecule(
             "reason": "MMFF94 set-up failed",
             "smiles": canonical,
             "n_heavy_atoms": n_heavy,
+            "permanent": False,
         }
     positions = np.asarray(mol.GetConformer().GetPositions(), dtype=float)
     return {
@@ -289,7 +301,7 @@ def xtb_properties(
     start = time.perf_counter()
     geometry = embed_molecule(smiles, random_seed=random_seed, elements=elements)
     if not geometry["ok"]:
-        extra = {k: geometry[k] for k in ("n_heavy_atoms",) if k in geometry}
+        extra = {k: geometry[k] for k in ("n_heavy_atoms", "permanent") if k in geometry}
         return _failure(geometry["smiles"], method, geometry["reason"], dipole=math.nan, **extra)
     from tblite.exceptions import TBLiteRuntimeError
     from tblite.interface import Calculator
@@ -335,12 +347,34 @@ def xtb_properties(
 _FUNCTIONALS = ("b3lyp", "pbe0", "pbe", "b97-d", "wb97x", "m06-2x", "hf")
 
 
+@functools.lru_cache(maxsize=64)
+def _pyscf_knows_basis(basis: str) -> bool:
+    """Whether PySCF can load ``basis`` for hydrogen or carbon (about a millisecond)."""
+    from pyscf.gto import basis as basis_sets
+
+    for element in ("H", "C"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                if basis_sets.load(basis, element):
+                    return True
+            except Exception:  # noqa: BLE001, S112 - PySCF raises KeyError, its own errors, ...
+                continue
+    return False
+
+
 def _check_dft_options(functional: object, basis: object) -> tuple[str, str]:
     if not isinstance(functional, str) or functional.lower() not in _FUNCTIONALS:
         raise ValueError(f"functional must be one of {list(_FUNCTIONALS)}, got {functional!r}")
     if not isinstance(basis, str) or not basis.strip():
         raise ValueError(f"basis must be the name of a basis set, e.g. '6-31g*', got {basis!r}")
-    return functional.lower(), basis.strip()
+    basis = basis.strip()
+    if not _pyscf_knows_basis(basis):
+        raise ValueError(
+            f"basis {basis!r} is not a basis set PySCF knows (a misspelling?); "
+            "examples: '6-31g*', 'def2-svp', 'cc-pvdz', 'sto-3g'"
+        )
+    return functional.lower(), basis
 
 
 def dft_properties(
@@ -396,7 +430,7 @@ def dft_properties(
     start = time.perf_counter()
     geometry = embed_molecule(smiles, random_seed=random_seed, elements=elements)
     if not geometry["ok"]:
-        extra = {k: geometry[k] for k in ("n_heavy_atoms",) if k in geometry}
+        extra = {k: geometry[k] for k in ("n_heavy_atoms", "permanent") if k in geometry}
         return _failure(geometry["smiles"], method, geometry["reason"], **extra)
     import pyscf
     from pyscf import dft, gto, scf
@@ -518,10 +552,79 @@ def _call_oracle(oracle: Callable[..., dict], smiles: str, options: dict) -> dic
         )
 
 
-def read_cache(path: str | os.PathLike) -> dict[str, dict]:
-    """Read a JSON-lines oracle cache into ``{input SMILES: record}``.
+#: Oracle options that do not change a result, left out of the cache key.
+_RESULT_NEUTRAL_OPTIONS = ("threads",)
 
-    A line cut short by an interrupted run is skipped (that molecule is computed again).
+
+def _oracle_name(function: Callable[..., dict]) -> str:
+    module = getattr(function, "__module__", None) or "?"
+    return f"{module}.{getattr(function, '__qualname__', type(function).__name__)}"
+
+
+def _oracle_settings(function: Callable[..., dict], options: dict) -> dict:
+    """The oracle and every option that changes its result, defaults filled in (JSON-ready).
+
+    Raises ``TypeError`` if ``options`` do not fit the oracle's signature.
+    """
+    name = _oracle_name(function)
+    settings = dict(options)
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin without a signature: options as given
+        signature = None
+    if signature is not None:
+        try:
+            bound = signature.bind("C", **options)
+        except TypeError as error:
+            raise TypeError(
+                f"options {sorted(options)} do not fit the oracle {name}: {error}"
+            ) from None
+        bound.apply_defaults()
+        parameters = list(signature.parameters.values())
+        settings = {}
+        for parameter in parameters[1:]:  # the first one is the SMILES
+            if parameter.name not in bound.arguments:
+                continue
+            value = bound.arguments[parameter.name]
+            if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                settings.update(value)
+            elif parameter.kind is not inspect.Parameter.VAR_POSITIONAL:
+                settings[parameter.name] = value
+    for option in _RESULT_NEUTRAL_OPTIONS:
+        settings.pop(option, None)
+    if function is dft_properties:
+        settings["functional"], basis = _check_dft_options(
+            settings.get("functional", "b3lyp"), settings.get("basis", "6-31g*")
+        )
+        settings["basis"] = basis.lower()  # PySCF reads basis names in any case
+    # through JSON once, so that a key read back from a cache file is the same text
+    return json.loads(json.dumps({"oracle": name, "options": settings}, default=repr))
+
+
+def _settings_key(settings: dict) -> str:
+    return json.dumps(settings, sort_keys=True)
+
+
+def _canonical_input(smiles: str) -> str:
+    from mi_workbench.molecules.language import canonical_smiles
+
+    return canonical_smiles(smiles) or smiles
+
+
+def _cacheable(record: dict) -> bool:
+    """Successes, and failures that are a property of the molecule (``permanent``)."""
+    return record.get("ok") is True or record.get("permanent") is True
+
+
+def read_cache(path: str | os.PathLike) -> dict[tuple[str, str], dict]:
+    """Read a JSON-lines oracle cache into ``{(canonical SMILES, settings): record}``.
+
+    Each line is one record of :func:`run_oracle_batch` with the fields ``canonical_input``
+    (the requested molecule in RDKit's canonical form) and ``oracle_settings`` (the oracle and
+    every option that changes its result, for example the functional, the basis set and the
+    geometry's seed); ``settings`` in the key is ``oracle_settings`` as sorted JSON text. A line
+    cut short by an interrupted run, a failure that may succeed another time and a line written
+    without these fields (by an older version) are skipped: that molecule is computed again.
 
     Parameters
     ----------
@@ -531,7 +634,7 @@ def read_cache(path: str | os.PathLike) -> dict[str, dict]:
     Returns
     -------
     dict
-        Records by the SMILES text they were requested with.
+        Records by ``(canonical SMILES, settings)``.
 
     Examples
     --------
@@ -539,7 +642,7 @@ def read_cache(path: str | os.PathLike) -> dict[str, dict]:
     {}
     """
     path = Path(path)
-    records: dict[str, dict] = {}
+    records: dict[tuple[str, str], dict] = {}
     if not path.exists():
         return records
     with path.open(encoding="utf-8") as handle:
@@ -551,8 +654,11 @@ def read_cache(path: str | os.PathLike) -> dict[str, dict]:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if isinstance(record, dict) and "input" in record:
-                records[record["input"]] = record
+            if not isinstance(record, dict) or not _cacheable(record):
+                continue
+            smiles, settings = record.get("canonical_input"), record.get("oracle_settings")
+            if isinstance(smiles, str) and isinstance(settings, dict):
+                records[(smiles, _settings_key(settings))] = record
     return records
 
 
@@ -582,16 +688,21 @@ def run_oracle_batch(
     Parameters
     ----------
     smiles : iterable of str
-        Molecules; duplicates are computed once.
+        Molecules; duplicates (also the same molecule written another way) are computed once.
     oracle : {"xtb", "dft"} or callable, optional
         :func:`xtb_properties`, :func:`dft_properties` or any function
         ``f(smiles, **options) -> dict`` (a module-level function when ``n_workers > 1``).
     n_workers : int, optional
         Worker processes; 1 computes in this process.
     cache_path : str or path-like, optional
-        JSON-lines file. Every finished molecule is appended (and flushed) at once; molecules
-        already in it are not computed again, so an interrupted batch resumes where it stopped.
-        Use one file per method and settings.
+        JSON-lines file (see :func:`read_cache`). Every finished molecule is appended (and
+        flushed) at once; molecules already in it for the same oracle and settings are not
+        computed again, so an interrupted batch resumes where it stopped. Entries are keyed by
+        the canonical SMILES, the oracle and every option that changes the result (functional,
+        basis set, seed of the geometry, accuracy, ...), so one file may serve several methods.
+        A failed calculation (SCF not converged, out of memory, a crash) is not stored and is
+        computed again on the next call; only molecules the oracle can never compute
+        (``permanent`` failures: invalid SMILES, unsupported element, ...) are stored as such.
     progress : bool, optional
         Show a tqdm progress bar.
     threads_per_worker : int, optional
@@ -603,7 +714,14 @@ def run_oracle_batch(
     -------
     list of dict
         One record per distinct input, in input order; each has the oracle's keys plus
-        ``input`` (the SMILES as given).
+        ``input`` (the SMILES as given), ``canonical_input`` and ``oracle_settings``.
+
+    Raises
+    ------
+    TypeError
+        If ``options`` are not arguments of the oracle.
+    ValueError
+        If the oracle is unknown, or (DFT) the functional or the basis set is.
 
     Examples
     --------
@@ -623,16 +741,22 @@ def run_oracle_batch(
         label = getattr(oracle, "__name__", "oracle")
     else:
         raise TypeError(f"oracle must be a name or a callable, got {oracle!r}")
-    if function is dft_properties:
-        _check_dft_options(options.get("functional", "b3lyp"), options.get("basis", "6-31g*"))
+    settings = _oracle_settings(function, options)
+    settings_key = _settings_key(settings)
     n_workers = check_positive_int("n_workers", n_workers)
     threads_per_worker = check_positive_int("threads_per_worker", threads_per_worker)
     if isinstance(smiles, str):
         raise TypeError("smiles must be a list of SMILES strings, not one string")
     inputs = list(dict.fromkeys(_check_smiles(s) for s in smiles))
+    key_of = {text: (_canonical_input(text), settings_key) for text in inputs}
     cached = read_cache(cache_path) if cache_path is not None else {}
-    todo = [s for s in inputs if s not in cached]
-    results = {s: cached[s] for s in inputs if s in cached}
+    todo = list(dict.fromkeys(key_of[s] for s in inputs if key_of[s] not in cached))
+    found: dict[tuple[str, str], dict] = {
+        key: cached[key] for key in key_of.values() if key in cached
+    }
+    first_text = {}
+    for text in inputs:
+        first_text.setdefault(key_of[text], text)
     handle = None
     if cache_path is not None and todo:
         Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
@@ -644,16 +768,26 @@ def run_oracle_batch(
         handle = open(cache_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in finally
         if cut_short:  # a line cut short by a kill: end it (it is skipped when read)
             handle.write("\n")
+
+    def finish(key: tuple[str, str], record: dict) -> None:
+        record = {
+            **record,
+            "input": first_text[key],
+            "canonical_input": key[0],
+            "oracle_settings": settings,
+        }
+        found[key] = record
+        if handle is not None and _cacheable(record):
+            _append(handle, record)
+        bar.update(1)
+
+    n_done = len(inputs) - sum(1 for s in inputs if key_of[s] in todo)
     bar = _progress(len(inputs), label, progress)
-    bar.update(len(inputs) - len(todo))
+    bar.update(n_done)
     try:
         if n_workers == 1:
-            for text in todo:
-                record = {**_call_oracle(function, text, options), "input": text}
-                results[text] = record
-                if handle is not None:
-                    _append(handle, record)
-                bar.update(1)
+            for key in todo:
+                finish(key, _call_oracle(function, first_text[key], options))
         else:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(
@@ -662,17 +796,15 @@ def run_oracle_batch(
                 initializer=_worker_init,
                 initargs=(threads_per_worker,),
             ) as pool:
-                futures = {pool.submit(_call_oracle, function, t, options): t for t in todo}
+                futures = {
+                    pool.submit(_call_oracle, function, first_text[key], options): key
+                    for key in todo
+                }
                 from concurrent.futures import as_completed
 
                 try:
                     for future in as_completed(futures):
-                        text = futures[future]
-                        record = {**future.result(), "input": text}
-                        results[text] = record
-                        if handle is not None:
-                            _append(handle, record)
-                        bar.update(1)
+                        finish(futures[future], future.result())
                 except BaseException:
                     for future in futures:
                         future.cancel()
@@ -681,4 +813,4 @@ def run_oracle_batch(
         bar.close()
         if handle is not None:
             handle.close()
-    return [results[s] for s in inputs]
+    return [{**found[key_of[text]], "input": text} for text in inputs]

@@ -63,7 +63,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mi_workbench._checks import _short, check_composition_rows, check_finite_number
+from mi_workbench._checks import (
+    _short,
+    check_composition_rows,
+    check_finite_number,
+    check_rng,
+    check_seed,
+)
 from mi_workbench.physics.lineshapes import array_namespace
 
 #: Elements the virtual hysteresis model knows (missing ones count as 0 at.%).
@@ -212,7 +218,7 @@ def _amounts(compositions: object, name: str = "compositions"):
     table = np.stack([arrays[el] for el in elements], axis=1)
     if table.shape[0] == 0:
         raise ValueError(f"{name} is empty")
-    check_composition_rows(table, labels, elements, tolerance=_SUM_TOLERANCE)
+    check_composition_rows(table, labels, elements, tolerance=_SUM_TOLERANCE, name=name)
     for el in elements:
         low, high = HYSTERESIS_DOMAIN[el]
         outside = (arrays[el] < low - 1e-6) | (arrays[el] > high + 1e-6)
@@ -281,10 +287,10 @@ def thermal_hysteresis_k(compositions, noise_sd_k: float = 0.5, rng=None):
     noise_sd_k = check_finite_number("noise_sd_k", noise_sd_k)
     if noise_sd_k < 0:
         raise ValueError(f"noise_sd_k must be >= 0 K, got {noise_sd_k!r}")
+    generator = check_rng("rng", rng)
     (ti_excess, cu, fe, pd_), wrap = _amounts(compositions)
     values = _hysteresis_core(ti_excess, cu, fe, pd_, array_namespace(cu))
     if noise_sd_k > 0:
-        generator = np.random.default_rng(rng)
         values = np.maximum(values + generator.normal(0.0, noise_sd_k, size=values.shape), 0.1)
     return wrap(values, "thermal_hysteresis_k", "K")
 
@@ -324,12 +330,10 @@ class VirtualHysteresisExperiment:
         noise_sd_k = check_finite_number("noise_sd_k", noise_sd_k)
         if noise_sd_k < 0:
             raise ValueError(f"noise_sd_k must be >= 0 K, got {noise_sd_k!r}")
-        if isinstance(random_seed, bool) or not isinstance(random_seed, (int, np.integer)):
-            raise TypeError(f"random_seed must be an integer, got {_short(random_seed)}")
-        if random_seed < 0:
-            raise ValueError(f"random_seed must be >= 0, got {random_seed}")
+        if random_seed is None:
+            raise TypeError("random_seed must be an integer >= 0, got None")
         self.noise_sd_k = noise_sd_k
-        self.random_seed = int(random_seed)
+        self.random_seed = check_seed("random_seed", random_seed)
         self.n_calls = 0
         self.n_measurements = 0
 

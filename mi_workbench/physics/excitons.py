@@ -53,28 +53,59 @@ CU2O_PARAMETER_UNITS = {
 }
 
 
+def _check_quantum_numbers(n, minimum: int) -> np.ndarray:
+    n = check_finite_array("n", n)
+    if np.any(n != np.round(n)):
+        raise ValueError(f"n must hold whole numbers (principal quantum numbers), got {n!r}")
+    if np.any(n < minimum):
+        raise ValueError(f"n must be >= {minimum} (P excitons start at n = 2), got {n.min()!r}")
+    return n
+
+
 def line_strengths(n, f0=1.0):
     """Oscillator strengths ``f_n = f0 (n^2 - 1) / n^5`` of the P excitons.
+
+    Parameters
+    ----------
+    n : int or array of int
+        Principal quantum numbers (>= 2).
+    f0 : float
+        Overall strength (>= 0).
 
     Examples
     --------
     >>> line_strengths([2, 3], f0=1.0).round(5).tolist()
     [0.09375, 0.03292]
     """
-    n = np.asarray(n, dtype=float)
-    if np.any(n < 2):
-        raise ValueError(f"n must be >= 2 (P excitons start at n = 2), got {n.min()!r}")
-    return f0 * (n**2 - 1.0) / n**5
+    n = _check_quantum_numbers(n, minimum=2)
+    f0 = _check_parameter("f0", f0, minimum=0.0)
+    return f0 * (1.0 / n**3 - 1.0 / n**5)  # (n^2 - 1) / n^5 without overflow at large n
 
 
 def line_energies(Eg, Ry, n):
-    """Line positions ``E_n = Eg - Ry / n^2`` (eV)."""
-    n = np.asarray(n, dtype=float)
+    """Line positions ``E_n = Eg - Ry / n^2`` (eV) for ``n >= 1`` and a Rydberg energy > 0.
+
+    Examples
+    --------
+    >>> line_energies(2.17, 0.09, [2, 3]).round(4).tolist()
+    [2.1475, 2.16]
+    """
+    Eg = _check_parameter("Eg", Eg)
+    Ry = _check_parameter("Ry", Ry, minimum=0.0, strict=True)
+    n = _check_quantum_numbers(n, minimum=1)
     return Eg - Ry / n**2
 
 
 def elliott_continuum_strength(f0, Ry):
-    """The ``f_c`` that joins the continuum to the line series at the gap: ``f0 / (4 pi Ry)``."""
+    """The ``f_c`` that joins the continuum to the line series at the gap: ``f0 / (4 pi Ry)``.
+
+    Examples
+    --------
+    >>> round(elliott_continuum_strength(1.0, 0.1), 4)
+    0.7958
+    """
+    f0 = _check_parameter("f0", f0, minimum=0.0)
+    Ry = _check_parameter("Ry", Ry, minimum=0.0, strict=True)
     return f0 / (4.0 * math.pi * Ry)
 
 

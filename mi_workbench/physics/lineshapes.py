@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from mi_workbench._checks import check_choice, check_positive_int
+from mi_workbench._checks import check_choice, check_finite_array, check_positive_int
 
 #: Line shapes understood by :func:`peak_profile` (and the peak models).
 LINE_SHAPES = ("lorentzian", "gaussian", "voigt")
@@ -138,6 +138,7 @@ def faddeeva(x, y, n_terms: int = 24):
     0.427584
     """
     n_terms = check_positive_int("n_terms", n_terms, minimum=4)
+    x, y = _check_values("x", x), _check_values("y", y)
     ops = array_namespace(x, y)
     x, y = ops.asarray(x), ops.asarray(y)
     if not ops.tensor and np.any(y < 0):
@@ -184,13 +185,18 @@ def _with_analytic_gradient(x, y, w_re, w_im):
     return w_re + a * dx - b * dy, w_im + b * dx + a * dy
 
 
+def _check_values(name, value):
+    """Finite numbers of any shape (energies broadcast against centres); tensors pass through."""
+    if is_tensor(value):
+        return value
+    return check_finite_array(name, value)
+
+
 def _check_width(name, value, allow_zero=False):
     """Validate a numeric width (tensors pass through unchecked)."""
     if is_tensor(value):
         return value
-    array = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+    array = check_finite_array(name, value)
     if np.any(array < 0) or (not allow_zero and np.any(array == 0)):
         allowed = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {allowed} (a width), got {value!r}")
@@ -208,6 +214,7 @@ def lorentzian(energy, center, gamma):
     0.31831
     """
     gamma = _check_width("gamma", gamma)
+    energy, center = _check_values("energy", energy), _check_values("center", center)
     ops = array_namespace(energy, center, gamma)
     delta = ops.asarray(energy) - center
     return gamma / (math.pi * (ops.square(delta) + ops.square(gamma)))
@@ -222,6 +229,7 @@ def gaussian(energy, center, sigma):
     0.398942
     """
     sigma = _check_width("sigma", sigma)
+    energy, center = _check_values("energy", energy), _check_values("center", center)
     ops = array_namespace(energy, center, sigma)
     delta = ops.asarray(energy) - center
     return ops.exp(-0.5 * ops.square(delta / sigma)) / (_SQRT_2PI * sigma)
@@ -238,6 +246,7 @@ def voigt_complex(energy, center, sigma, gamma):
     """
     sigma = _check_width("sigma", sigma)
     gamma = _check_width("gamma", gamma, allow_zero=True)
+    energy, center = _check_values("energy", energy), _check_values("center", center)
     ops = array_namespace(energy, center, sigma, gamma)
     delta = ops.asarray(energy) - center
     scale = _SQRT_2 * sigma
@@ -279,6 +288,7 @@ def peak_profile(energy, center, width, line_shape="lorentzian", gamma=None):
     """
     check_choice("line_shape", line_shape, LINE_SHAPES)
     width = _check_width("width", width)
+    energy, center = _check_values("energy", energy), _check_values("center", center)
     ops = array_namespace(energy, center, width, gamma)
     delta = ops.asarray(energy) - center
     if line_shape == "lorentzian":

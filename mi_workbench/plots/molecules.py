@@ -586,7 +586,8 @@ def molecule_gallery_html(
     molecules : pandas.DataFrame
         ``smiles`` and, per property, ``<prop>_mean``, ``<prop>_sd`` and (when computed)
         ``xtb_<prop>``; optional ``count``, ``probability_in_region``, ``novel``,
-        ``xtb_ok``, ``xtb_reason``, ``xtb_in_region``.
+        ``xtb_ok``, ``xtb_reason``, ``xtb_in_region``, and ``alerts`` (structural alerts, shown
+        in amber when not empty).
     properties : sequence of str
         Properties listed on each card.
     start, count : int
@@ -667,6 +668,12 @@ def molecule_gallery_html(
         reason = row.get("xtb_reason", "")
         if isinstance(reason, str) and reason and not bool(row.get("xtb_ok", True)):
             extras.append(f"xTB failed: {reason}")
+        alerts = row.get("alerts", "")
+        alert_line = (
+            f'<div style="color:#9a6700">alert: {html.escape(alerts)}</div>'
+            if isinstance(alerts, str) and alerts
+            else ""
+        )
         cards.append(
             '<div class="mi-molecule-card" style="border:1px solid #ddd;border-radius:6px;'
             'padding:6px;background:white;font-size:12px;line-height:1.35">'
@@ -674,6 +681,7 @@ def molecule_gallery_html(
             f'<div style="font-family:monospace;word-break:break-all">{html.escape(smiles)}</div>'
             + "".join(f"<div>{line}</div>" for line in lines)
             + "".join(f'<div style="color:#555">{html.escape(e)}</div>' for e in extras)
+            + alert_line
             + "</div>"
         )
     return (

@@ -2,10 +2,13 @@
 
 The panel shows the suggested batch as a table (composition, predicted mean +- sd, acquisition
 value) with one text box per candidate for the measured value. "Record" saves the values that
-were entered (to disk before the panel says so, when the campaign has a path); "Undo last" takes
-the last recorded batch back (also saved, so it survives reopening); "Suggest next batch" asks
-the campaign for new candidates. Three live figures follow every change: the best value so far,
-predicted against measured values, and a 2-D slice of the acquisition landscape.
+were entered (to disk before the panel says so, when the campaign has a path); a box holding
+``failed`` or ``failed: reason`` records a failed run instead (:meth:`Campaign.observe_failure`).
+"Undo last" takes the last recorded batch back (also saved, so it survives reopening); "Suggest
+next batch" asks the campaign for new candidates. Three live figures follow every change: the
+best value so far, predicted against measured values, and a 2-D slice of the acquisition
+landscape, where failed runs are marked with crosses; the failed runs are also listed with
+their reasons below the table.
 """
 
 from __future__ import annotations
@@ -72,6 +75,14 @@ def _replace_figure(widget: go.FigureWidget, figure: go.Figure) -> None:
         widget.layout.autosize = "width" not in layout
 
 
+def _failure_reason(text: str) -> str | None:
+    """The reason typed as ``failed`` or ``failed: reason`` in a value box, else None."""
+    head, _, reason = text.partition(":")
+    if head.strip().lower() not in ("fail", "failed", "failure"):
+        return None
+    return reason.strip() or "failed (no reason given)"
+
+
 def _format_number(value: float, digits: int = 4) -> str:
     return "-" if not np.isfinite(value) else f"{value:.{digits}g}"
 
@@ -98,7 +109,10 @@ class CampaignPanel(Panel):
     message : ipywidgets.HTML
         Errors and confirmations in words.
     value_inputs : dict
-        Candidate name -> ``ipywidgets.Text`` for its measured value.
+        Candidate name -> ``ipywidgets.Text`` for its measured value, or ``failed: reason``
+        for a failed run.
+    failures : ipywidgets.HTML
+        The failed runs recorded so far, with their reasons.
     batch_size : ipywidgets.BoundedIntText
     suggest_button, record_button, undo_button : ipywidgets.Button
     slice_x, slice_y : ipywidgets.Dropdown
@@ -158,6 +172,7 @@ class CampaignPanel(Panel):
 
         self.table = widgets.GridBox(layout={"grid_gap": "2px 4px"})
         self.status = widgets.HTML()
+        self.failures = widgets.HTML()
         self.best_figure = go.FigureWidget(_placeholder("No measurements yet."))
         self.parity_figure = go.FigureWidget(_placeholder("No measurements yet."))
         self.landscape_figure = go.FigureWidget(
@@ -177,6 +192,7 @@ class CampaignPanel(Panel):
                 self.table,
                 widgets.HBox([self.record_button, self.undo_button]),
                 self.message,
+                self.failures,
                 widgets.GridBox(
                     [self.best_figure, self.parity_figure],
                     layout={"grid_template_columns": "repeat(2, minmax(0, 1fr))", "width": "100%"},
@@ -210,16 +226,23 @@ class CampaignPanel(Panel):
     def record(self) -> bool:
         """Record the values entered in the table (the "Record" button).
 
-        Empty boxes are skipped (those candidates stay in the table); any box that is not a
-        finite number stops the recording with a message, and nothing is saved.
+        Empty boxes are skipped (those candidates stay in the table); a box holding ``failed``
+        or ``failed: reason`` records a failed run (see :meth:`Campaign.observe_failure`); any
+        other box that is not a finite number stops the recording with a message, and nothing
+        is saved.
 
         Returns
         -------
         bool
             True if values were recorded.
         """
-        names, values = [], []
+        names, values, failed, reasons = [], [], [], []
         for name, box in self.value_inputs.items():
+            reason = _failure_reason(box.value)
+            if reason is not None:
+                failed.append(name)
+                reasons.append(reason)
+                continue
             text = box.value.strip().replace(",", ".")
             if not text:
                 continue
@@ -239,18 +262,31 @@ class CampaignPanel(Panel):
                 return False
             names.append(name)
             values.append(number)
-        if not names:
+        if not names and not failed:
             self._show_error("Enter at least one measured value before pressing Record.")
             return False
         try:
-            self.campaign.observe(names, values)
+            if names:
+                self.campaign.observe(names, values)
         except (ValueError, TypeError) as error:
             self._show_error(f"{error}. Nothing was recorded.")
+            return False
+        try:
+            if failed:
+                self.campaign.observe_failure(failed, reasons)
+        except (ValueError, TypeError) as error:
+            self._refresh_batch()
+            self._refresh_figures()
+            self._show_error(
+                f"{error}. The {len(names)} value(s) were recorded, the failed run(s) were not."
+            )
             return False
         self._refresh_batch()
         self._refresh_figures()
         saved = " and saved" if self.campaign.path else ""
-        self._show_info(f"Recorded{saved} {len(names)} value(s).")
+        parts = [f"{len(names)} value(s)"] if names else []
+        parts += [f"{len(failed)} failed run(s)"] if failed else []
+        self._show_info(f"Recorded{saved} {' and '.join(parts)}.")
         return True
 
     def undo(self) -> bool:
@@ -331,7 +367,7 @@ class CampaignPanel(Panel):
                 )
                 box = widgets.Text(
                     value=old.get(name, ""),
-                    placeholder="measured value",
+                    placeholder="value, or failed: why",
                     layout={"width": "140px"},
                 )
                 self.value_inputs[name] = box
@@ -356,13 +392,44 @@ class CampaignPanel(Panel):
             f"(candidate {best['candidate'].item()})"
         )
         waiting = 0 if self.next_batch is None else self.next_batch.sizes["candidate"]
+        failures = f", {campaign.n_failures} failed run(s)" if campaign.n_failures else ""
         self.status.value = (
-            f"{campaign.n_observations} measurement(s) in {campaign.n_batches} batch(es); "
-            f"best: {html.escape(best_text)}; {waiting} suggestion(s) waiting for a value."
+            f"{campaign.n_observations} measurement(s){failures} in {campaign.n_batches} "
+            f"batch(es); best: {html.escape(best_text)}; {waiting} suggestion(s) waiting for a "
+            f"value."
+        )
+        self._refresh_failures()
+
+    def _refresh_failures(self) -> None:
+        """List the failed runs (candidate, composition, reason) below the table."""
+        history = self.campaign.history
+        failed = history.isel(observation=history["failed"].values)
+        if not failed.sizes["observation"]:
+            self.failures.value = ""
+            return
+        elements = self.campaign.elements
+        rows = []
+        for k in range(failed.sizes["observation"]):
+            row = failed.isel(observation=k)
+            composition = " ".join(f"{e}{float(row[e]):.4g}" for e in elements)
+            rows.append(
+                "<tr>"
+                + "".join(
+                    f"<td style='padding:2px 8px'>{html.escape(str(v))}</td>"
+                    for v in (row["candidate"].item(), composition, row["failure_reason"].item())
+                )
+                + "</tr>"
+            )
+        head = "".join(
+            f"<th style='padding:2px 8px'>{h}</th>" for h in ("candidate", "composition", "reason")
+        )
+        self.failures.value = (
+            f"<b>Failed runs</b> ({len(rows)}; never suggested again, not used by the model)"
+            f"<table><tr>{head}</tr>{''.join(rows)}</table>"
         )
 
     def _refresh_figures(self) -> None:
-        history = self.campaign.history
+        history = self.campaign.measurements
         if history.sizes["observation"]:
             _replace_figure(self.best_figure, best_so_far(history))
             _replace_figure(self.parity_figure, predicted_vs_measured(history))
@@ -383,5 +450,20 @@ class CampaignPanel(Panel):
         except ValueError as error:
             _replace_figure(self.landscape_figure, _placeholder(html.escape(str(error)), 380))
             return
-        figure = acquisition_slice(landscape, self.campaign.history, self.next_batch)
+        history = self.campaign.history
+        failed = history["failed"].values
+        figure = acquisition_slice(landscape, history.isel(observation=~failed), self.next_batch)
+        if failed.any():
+            runs = history.isel(observation=failed)
+            figure.add_trace(
+                go.Scatter(
+                    x=np.asarray(runs[x].values, dtype=float),
+                    y=np.asarray(runs[y].values, dtype=float),
+                    mode="markers",
+                    marker={"symbol": "x", "size": 10, "color": "crimson"},
+                    name="failed",
+                    text=[str(r) for r in runs["failure_reason"].values],
+                    hovertemplate="failed: %{text}<extra></extra>",
+                )
+            )
         _replace_figure(self.landscape_figure, figure)

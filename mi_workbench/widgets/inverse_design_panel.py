@@ -46,6 +46,7 @@ DEFAULT_REGION_QUANTILES = {
 }
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _XTB_COLUMNS = tuple(f"xtb_{name}" for name in MOLECULE_PROPERTY_UNITS)
+_ALERT_CATALOGS = ("PAINS", "Brenk")  # structural alerts marked on the gallery's cards
 _HELP = (
     "<b>Inverse design with iQSPR</b>. Choose two properties, then draw the target region on "
     "the plot (box or lasso select) or type its bounds. <b>Run design</b> samples molecules "
@@ -82,7 +83,9 @@ def found_molecules(
     :func:`mi_workbench.molecules.iqspr.unique_molecules` (``smiles``, ``count``, ``weight``,
     ``<prop>_mean``, ``<prop>_sd``, ``probability_in_region``, ``novel``) plus the columns
     that "Verify with xTB" fills: ``xtb_<prop>`` (NaN), ``xtb_ok``, ``xtb_in_region``
-    (nullable booleans, missing until computed) and ``xtb_reason``.
+    (nullable booleans, missing until computed) and ``xtb_reason``, and ``alerts``: the
+    PAINS and Brenk structural alerts each molecule matches
+    (:func:`mi_workbench.molecules.metrics.structural_alerts`), empty when none.
 
     Examples
     --------
@@ -90,8 +93,14 @@ def found_molecules(
     >>> table[["smiles", "probability_in_region", "xtb_homo_lumo_gap"]].head()  # doctest: +SKIP
     """
     from mi_workbench.molecules.iqspr import unique_molecules
+    from mi_workbench.molecules.metrics import structural_alerts
 
     table = unique_molecules(result, step, known_smiles=set(map(str, training_smiles)))
+    alerts = structural_alerts(table["smiles"].tolist(), catalogs=_ALERT_CATALOGS)
+    table["alerts"] = [
+        "; ".join(f"{name}: {row[f'{name}_alerts']}" for name in _ALERT_CATALOGS if row[name])
+        for _, row in alerts.iterrows()
+    ]
     for column in _XTB_COLUMNS:
         table[column] = np.nan
     table["xtb_ok"] = pd.array([pd.NA] * len(table), dtype="boolean")
@@ -757,6 +766,20 @@ class InverseDesignPanel(Panel):
         self._gallery_start = max(int(start), 0)
         self._refresh_gallery()
 
+    def _set_summary(self) -> str:
+        """Generation metrics of the last population (every particle) and its alerts."""
+        from mi_workbench.molecules.metrics import generation_metrics
+
+        population = [str(s) for s in self.result["smiles"].isel(step=-1).values.ravel()]
+        metrics = generation_metrics(population, training=self._training_smiles)
+        flagged = int((self.molecules["alerts"] != "").sum()) if "alerts" in self.molecules else 0
+        return (
+            f"The population: {metrics['validity']:.0%} valid, {metrics['uniqueness']:.0%} "
+            f"unique, {metrics['novelty']:.0%} new, internal diversity "
+            f"{metrics['internal_diversity']:.2f}, {int(metrics['n_scaffolds'])} scaffold(s); "
+            f"{flagged} molecule(s) with a PAINS or Brenk alert."
+        )
+
     def _show_status(self) -> None:
         parts = []
         x, y = self.properties
@@ -782,6 +805,7 @@ class InverseDesignPanel(Panel):
                 f"Last run: {n_steps} step(s), {len(table)} distinct molecule(s) in the last "
                 f"population, {likely} predicted in the region with P > 0.5, {novel} new."
             )
+            parts.append(self._set_summary())
             if self._result_region is not None and self._result_region != self._region:
                 parts.append("(The region has changed since that run.)")
             computed = table["xtb_ok"].fillna(False).astype(bool)
