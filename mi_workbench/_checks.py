@@ -7,7 +7,9 @@ offending value and what is allowed, so that panels can show the message to a us
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -15,6 +17,39 @@ import numpy as np
 def _short(value: object, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_path(name: str, value: object) -> Path:
+    """Return ``value`` as a :class:`pathlib.Path`; raise unless it is a str or os.PathLike."""
+    if isinstance(value, str | os.PathLike) and not isinstance(value, bytes):
+        text = os.fspath(value)
+        if isinstance(text, str) and text.strip():
+            return Path(text)
+        raise ValueError(f"{name} must be a non-empty file path, got {_short(value)}")
+    raise TypeError(f"{name} must be a file path (str or os.PathLike), got {_short(value)}")
+
+
+def check_str_sequence(
+    name: str, value: object, allow_empty: bool = False, allow_str: bool = False
+) -> list[str]:
+    """Return ``value`` as a list of str; raise unless it is a sequence of str.
+
+    A single str is refused (a common slip: ``"CCO"`` is not a list of molecules) unless
+    ``allow_str``, when it is read as a list of one.
+    """
+    if isinstance(value, str):
+        if allow_str:
+            return [value]
+        raise TypeError(f"{name} must be a list of str, not the single str {_short(value)}")
+    if value is None or not hasattr(value, "__iter__") or isinstance(value, bytes | dict):
+        raise TypeError(f"{name} must be a list of str, got {_short(value)}")
+    items = list(value)
+    if not items and not allow_empty:
+        raise ValueError(f"{name} is empty")
+    for position, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError(f"{name} must hold str only; item {position} is {_short(item)}")
+    return items
 
 
 def check_positive(name: str, value: object) -> float:

@@ -47,6 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mi_workbench._checks import check_path
+
 try:  # POSIX only; on other platforms the journal works without the lock
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -576,7 +578,7 @@ def repair_journal(path: str | os.PathLike) -> JournalRepair:
     hysteresis.jsonl: kept 41 record(s); dropped 3 line(s), lines 43 to 45: ...
     >>> campaign = Campaign.open("hysteresis.jsonl", space)  # doctest: +SKIP
     """
-    path = Path(path)
+    path = check_path("path", path)
     if not path.is_file():
         raise FileNotFoundError(f"no campaign file at {str(path)!r}")
     fd = Journal._open_locked(path)  # nobody may append while the file is rewritten

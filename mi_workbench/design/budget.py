@@ -102,6 +102,8 @@ def molecule_descriptors(smiles: Sequence[str]) -> np.ndarray:
 
     if isinstance(smiles, str):
         raise TypeError("smiles must be a sequence of SMILES strings, got a single str")
+    if not isinstance(smiles, Sequence | np.ndarray | pd.Series):
+        raise TypeError(f"smiles must be a sequence of SMILES strings, got {type(smiles).__name__}")
     RDLogger.DisableLog("rdApp.*")
     rows = []
     for text in smiles:
@@ -332,6 +334,8 @@ def allocate_budget(
     n_high = int(math.floor((1.0 - fraction) * total_s / costs.high_s + 1e-9))
     notes = []
     capped_low, capped_high = n_low, n_high
+    max_low = None if max_low is None else check_positive_int("max_low", max_low, minimum=0)
+    max_high = None if max_high is None else check_positive_int("max_high", max_high, minimum=0)
     if max_high is not None and n_high > max_high:
         capped_high = int(max_high)
         notes.append(
@@ -369,6 +373,25 @@ class FidelitySplit:
     low: np.ndarray
 
 
+def _check_seed(random_seed: object) -> int:
+    return check_positive_int("random_seed", random_seed, minimum=0)
+
+
+def _check_y_high(y_high: object) -> np.ndarray:
+    """``y_high`` as a 1-D float array; NaN (not computed) is allowed, infinity is not."""
+    try:
+        y_high = np.asarray(y_high, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"y_high must contain numbers (NaN: not computed), got {y_high!r}"
+        ) from None
+    if y_high.ndim != 1:
+        raise ValueError(f"y_high must be 1-dimensional, got shape {y_high.shape}")
+    if np.isinf(y_high).any():
+        raise ValueError("y_high contains an infinite value; use NaN for 'not computed'")
+    return y_high
+
+
 def _check_pool(X, y_low, y_high) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     X = check_finite_array("X", X)
     if X.ndim == 1:
@@ -376,16 +399,12 @@ def _check_pool(X, y_low, y_high) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if X.ndim != 2:
         raise ValueError(f"X must be 2-dimensional (n_items, n_features), got {X.shape}")
     y_low = check_finite_array("y_low", y_low, ndim=1)
-    y_high = np.asarray(y_high, dtype=float)
-    if y_high.ndim != 1:
-        raise ValueError(f"y_high must be 1-dimensional, got shape {y_high.shape}")
+    y_high = _check_y_high(y_high)
     if not (len(X) == len(y_low) == len(y_high)):
         raise ValueError(
             f"X, y_low and y_high must describe the same items: got {len(X)}, {len(y_low)} and "
             f"{len(y_high)} rows"
         )
-    if np.isinf(y_high).any():
-        raise ValueError("y_high contains an infinite value; use NaN for 'not computed'")
     return X, y_low, y_high
 
 
@@ -411,7 +430,12 @@ def fidelity_split(
     >>> len(split.train_high), len(split.test), len(split.low)
     (2, 2, 4)
     """
-    y_high = np.asarray(y_high, dtype=float)
+    y_high = _check_y_high(y_high)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got "
+            f"{type(rng).__name__}"
+        )
     with_high = np.flatnonzero(np.isfinite(y_high))
     n_high = check_positive_int("n_high", n_high)
     if n_high >= len(with_high):
@@ -516,7 +540,7 @@ def evaluate_allocation(
     n_repeats = check_positive_int("n_repeats", n_repeats)
     results = []
     for repeat in range(n_repeats):
-        rng = np.random.default_rng([int(random_seed), repeat])
+        rng = np.random.default_rng([_check_seed(random_seed), repeat])
         split = fidelity_split(y_high, n_high, n_low, rng)
         results.append(
             _fit_and_score(X, y_low, y_high, split, model, random_seed + repeat, model_options)
@@ -593,7 +617,8 @@ def budget_curve(
     X, y_low, y_high = _check_pool(X, y_low, y_high)
     model = check_choice("model", model, tuple(TRANSFER_MODELS))
     min_test = check_positive_int("min_test", min_test)
-    fractions = [check_finite_number("fractions", f) for f in fractions]
+    fractions = list(check_finite_array("fractions", fractions, ndim=1))
+    random_seed = _check_seed(random_seed)
     if not fractions:
         raise ValueError("fractions must hold at least one value in [0, 1]")
     n_with_high = int(np.isfinite(y_high).sum())
@@ -703,9 +728,16 @@ def learning_curve(
     >>> curve = learning_curve(data.X, data.y_low, data.y_high, [10, 20, 50])  # doctest: +SKIP
     """
     X, y_low, y_high = _check_pool(X, y_low, y_high)
+    if isinstance(models, str) or not isinstance(models, Sequence):
+        raise TypeError(f"models must be a sequence of model names, got {models!r}")
+    random_seed = _check_seed(random_seed)
     models = [check_choice("models", m, tuple(TRANSFER_MODELS)) for m in models]
     if not models:
         raise ValueError("models must name at least one model")
+    if isinstance(n_high_values, str) or not isinstance(n_high_values, Sequence | np.ndarray):
+        raise TypeError(f"n_high_values must be a sequence of integers, got {n_high_values!r}")
+    if len(n_high_values) == 0:
+        raise ValueError("n_high_values is empty; give at least one number of expensive points")
     n_values = [check_positive_int("n_high_values", n, minimum=MIN_HIGH) for n in n_high_values]
     n_splits = check_positive_int("n_splits", n_splits)
     options = dict(model_options or {})

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mi_workbench._checks import check_positive_int
+from mi_workbench._checks import check_finite_array, check_positive_int
 from mi_workbench.data.tables import check_xy
 from mi_workbench.models.priors import POSITIVE_FAMILIES, REAL_FAMILIES, Prior, as_prior
 
@@ -44,6 +44,10 @@ def default_regression_priors() -> dict[str, Prior]:
 def regression_priors(priors: Mapping[str, Prior | dict] | None = None) -> dict[str, Prior]:
     """Defaults updated by ``priors``; raises on unknown names or a wrong support."""
     result = default_regression_priors()
+    if priors is not None and not isinstance(priors, Mapping):
+        raise TypeError(
+            f"priors must be a mapping of prior name -> Prior or dict, got {type(priors).__name__}"
+        )
     for name, value in (priors or {}).items():
         if name not in REGRESSION_PRIOR_NAMES:
             raise ValueError(
@@ -165,6 +169,8 @@ def bayesian_linear_regression(
     X, y = check_xy(X, y)
     if len(names) != X.shape[1]:
         raise ValueError(f"feature_names has {len(names)} name(s) but X has {X.shape[1]} column(s)")
+    if not isinstance(target_name, str) or not target_name:
+        raise TypeError(f"target_name must be a non-empty str, got {target_name!r}")
     priors = regression_priors(priors)
     scaling = Standardization.from_data(X, y, standardize)
     coords = {"feature": names, "obs": np.arange(len(y))}
@@ -219,7 +225,7 @@ def prior_predictive_lines(
     X, y = check_xy(X, y)
     priors = regression_priors(priors)
     n_draws = check_positive_int("n_draws", n_draws)
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_positive_int("random_seed", random_seed, minimum=0))
     scaling = Standardization.from_data(X, y, standardize)
     intercept_std = priors["intercept"].sample(rng, n_draws)
     coefficients_std = priors["coefficients"].sample(rng, (n_draws, X.shape[1]))
@@ -256,6 +262,15 @@ def posterior_predictive_lines(
     -------
     numpy.ndarray of shape (n_draws, n_new)
     """
+    if not isinstance(idata, xr.DataTree) or "posterior" not in idata.children:
+        raise TypeError(
+            f"idata must be an xarray.DataTree with a posterior group (the result of fit), got "
+            f"{type(idata).__name__}"
+        )
+    X_new = check_finite_array("X_new", X_new)
+    if max_draws is not None:
+        max_draws = check_positive_int("max_draws", max_draws)
+    random_seed = check_positive_int("random_seed", random_seed, minimum=0)
     posterior = idata["posterior"].to_dataset()
     missing = [v for v in ("intercept", "coefficients", "noise_sd") if v not in posterior]
     if missing:
@@ -272,7 +287,6 @@ def posterior_predictive_lines(
     if max_draws is not None and n_total > max_draws:
         stacked = stacked.isel(sample=np.linspace(0, n_total - 1, max_draws).astype(int))
     coefficients = stacked["coefficients"].values
-    X_new = np.asarray(X_new, dtype=float)
     if X_new.ndim == 1:
         X_new = X_new[:, None]
     if X_new.shape[1] != coefficients.shape[1]:
@@ -288,7 +302,10 @@ def posterior_predictive_lines(
 
 def grid_design(X: np.ndarray, x_grid: np.ndarray, feature_index: int = 0) -> np.ndarray:
     """Rows that vary descriptor ``feature_index`` over ``x_grid``, the others at their mean."""
-    X = np.asarray(X, dtype=float)
+    X = check_finite_array("X", X, ndim=2)
+    x_grid = check_finite_array("x_grid", x_grid, ndim=1)
+    if isinstance(feature_index, bool) or not isinstance(feature_index, int | np.integer):
+        raise TypeError(f"feature_index must be an integer, got {feature_index!r}")
     if not 0 <= feature_index < X.shape[1]:
         raise ValueError(f"feature_index must be in [0, {X.shape[1] - 1}], got {feature_index}")
     design = np.tile(X.mean(axis=0), (len(x_grid), 1))

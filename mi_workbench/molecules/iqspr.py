@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mi_workbench._checks import check_positive_int
+from mi_workbench._checks import check_finite_array, check_positive_int
 
 __all__ = [
     "IQSPR",
@@ -163,6 +163,15 @@ class TargetRegion(Mapping):
         return f"TargetRegion({self._bounds})"
 
 
+def _interval_bound(name: str, value: object) -> float:
+    """``value`` as a float bound of an interval: a number or +-inf, not NaN."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a number (or +-inf), got {value!r}")
+    if math.isnan(value):
+        raise ValueError(f"{name} must be a number (or +-inf), got NaN")
+    return float(value)
+
+
 def log_probability_in_region(mean, sd, low: float, high: float) -> np.ndarray:
     """``log P(low <= Y <= high)`` for ``Y ~ Normal(mean, sd)``, accurate far in the tails.
 
@@ -176,6 +185,7 @@ def log_probability_in_region(mean, sd, low: float, high: float) -> np.ndarray:
     Returns
     -------
     ndarray
+        Same shape as ``mean``; ``-inf`` where the probability is 0 in floating point.
 
     Examples
     --------
@@ -186,8 +196,16 @@ def log_probability_in_region(mean, sd, low: float, high: float) -> np.ndarray:
     """
     from scipy.special import log_ndtr
 
-    mean = np.asarray(mean, dtype=float)
-    sd = np.maximum(np.asarray(sd, dtype=float), 1e-300)  # a zero sd: a step function
+    mean = check_finite_array("mean", mean)
+    sd = check_finite_array("sd", sd)
+    if sd.shape != mean.shape:
+        raise ValueError(f"sd must have the shape of mean {mean.shape}, got {sd.shape}")
+    if (sd < 0).any():
+        raise ValueError(f"sd must be >= 0, got {float(sd.min())!r}")
+    low, high = _interval_bound("low", low), _interval_bound("high", high)
+    if not low < high:
+        raise ValueError(f"low must be below high, got low={low!r}, high={high!r}")
+    sd = np.maximum(sd, 1e-300)  # a zero sd: a step function
     with np.errstate(over="ignore"):
         z_low = (low - mean) / sd
         z_high = (high - mean) / sd

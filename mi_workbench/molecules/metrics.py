@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from mi_workbench._checks import check_positive_int
+from mi_workbench._checks import check_positive_int, check_str_sequence
 from mi_workbench.molecules.language import canonical_smiles
 
 __all__ = [
@@ -270,9 +270,7 @@ def structural_alerts(
     from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
 
     values = _smiles_list("smiles", smiles)
-    if isinstance(catalogs, str):
-        catalogs = [catalogs]
-    names = list(catalogs)
+    names = check_str_sequence("catalogs", catalogs, allow_empty=True, allow_str=True)
     if not names:
         raise ValueError(f"catalogs is empty: name at least one of {list(ALERT_CATALOGS)}")
     for name in names:

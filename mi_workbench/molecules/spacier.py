@@ -69,7 +69,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mi_workbench._checks import check_finite_number, check_positive_int
+from mi_workbench._checks import (
+    check_finite_array,
+    check_finite_number,
+    check_positive,
+    check_positive_int,
+)
 from mi_workbench.data.molecules import MOLECULE_PROPERTY_UNITS
 from mi_workbench.design._journal import Journal, JournalError
 from mi_workbench.design.acquisition import probability_in_interval
@@ -279,6 +284,25 @@ def temporary_region(
     return result
 
 
+def _property_arrays(mean, sd, scales, names: Sequence[str]):
+    """Check the per-property predictions and scales of :func:`extrapolative_acquisition`."""
+    for argument, values in (("mean", mean), ("sd", sd), ("scales", scales)):
+        if not isinstance(values, Mapping):
+            raise TypeError(f"{argument} must be a mapping of property -> values, got {values!r}")
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise ValueError(f"{argument} has no entry for the propert(y/ies) {missing}")
+    mean = {n: check_finite_array(f"mean[{n!r}]", mean[n], ndim=1) for n in names}
+    sd = {n: check_finite_array(f"sd[{n!r}]", sd[n], ndim=1) for n in names}
+    for n in names:
+        if sd[n].shape != mean[n].shape:
+            raise ValueError(f"sd[{n!r}] must have the shape of mean[{n!r}] {mean[n].shape}")
+        if (sd[n] < 0).any():
+            raise ValueError(f"sd[{n!r}] must be >= 0, got {float(sd[n].min())!r}")
+    scales = {n: check_positive(f"scales[{n!r}]", scales[n]) for n in names}
+    return mean, sd, scales
+
+
 def extrapolative_acquisition(
     mean: Mapping[str, np.ndarray],
     sd: Mapping[str, np.ndarray],
@@ -309,9 +333,20 @@ def extrapolative_acquisition(
     >>> bool(terms["score"][1] > terms["score"][0])
     True
     """
+    if not isinstance(final, Mapping):
+        raise TypeError(f"final must be a mapping of property -> (low, high), got {final!r}")
     final = check_target_region(final, list(final), "final")
-    p = probability_in_region(mean, sd, temporary)
     names = list(final)
+    mean, sd, scales = _property_arrays(mean, sd, scales, names)
+    if not isinstance(temporary, Mapping):
+        raise TypeError(
+            f"temporary must be a mapping of property -> (low, high), got {temporary!r}"
+        )
+    temporary = check_target_region(temporary, names, "temporary")
+    for name in ("uncertainty_weight", "final_weight"):
+        if check_finite_number(name, locals()[name]) < 0:
+            raise ValueError(f"{name} must be >= 0, got {locals()[name]!r}")
+    p = probability_in_region(mean, sd, temporary)
     uncertainty = np.mean(
         [np.asarray(sd[n], dtype=float) / float(scales[n]) for n in names], axis=0
     )

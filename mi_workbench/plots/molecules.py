@@ -23,6 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import xarray as xr
 
+from mi_workbench._checks import check_positive_int
 from mi_workbench.data.molecules import (
     MOLECULE_PROPERTY_LABELS,
     MOLECULE_PROPERTY_UNITS,
@@ -536,6 +537,8 @@ def molecule_svg(smiles: str, width: int = 200, height: int = 150) -> str:
     """
     if not isinstance(smiles, str):
         raise TypeError(f"smiles must be a str, got {type(smiles).__name__}")
+    width = check_positive_int("width", width)
+    height = check_positive_int("height", height)
     from rdkit import Chem, RDLogger
     from rdkit.Chem.Draw import rdMolDraw2D
 
@@ -558,7 +561,7 @@ def molecule_image_uri(smiles: str, width: int = 200, height: int = 150) -> str:
     >>> molecule_image_uri("CCO").startswith("data:image/svg+xml;base64,")
     True
     """
-    svg = molecule_svg(smiles, int(width), int(height))
+    svg = molecule_svg(smiles, width, height)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
@@ -612,6 +615,11 @@ def molecule_gallery_html(
     """
     if not isinstance(molecules, pd.DataFrame) or "smiles" not in molecules.columns:
         raise TypeError("molecules must be a pandas.DataFrame with a 'smiles' column")
+    if isinstance(properties, str) or not isinstance(properties, Sequence):
+        raise TypeError(f"properties must be a sequence of property names, got {properties!r}")
+    start = check_positive_int("start", start, minimum=0)
+    count = check_positive_int("count", count, minimum=0)
+    columns = check_positive_int("columns", columns)
     for name in properties:
         _check_property("properties", name)
     bounds = check_property_region(region) if region else {}

@@ -8,9 +8,23 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mi_workbench._checks import check_finite_array
+from mi_workbench._checks import check_choice, check_finite_array, check_positive_int
 from mi_workbench.models.priors import Prior
 from mi_workbench.plots._style import COLORS, TEMPLATE, data_markers, subplot_grid
+
+_KINDS = ("prior", "posterior")
+
+
+def _check_replicated(replicated: object, n_obs: int) -> np.ndarray:
+    """Predictive draws as a finite (n_draws, n_obs) array."""
+    replicated = check_finite_array("replicated", replicated, ndim=2)
+    if replicated.shape[1] != n_obs:
+        raise ValueError(
+            f"replicated must have one column per observation ({n_obs}), got shape "
+            f"{replicated.shape}"
+        )
+    return replicated
+
 
 #: Probability mass of the prior that the density plots show.
 DENSITY_MASS = 0.995
@@ -278,6 +292,10 @@ def variable_priors(
     """
     if not isinstance(priors, Mapping) or not priors:
         raise ValueError("priors must be a non-empty dict of name -> Prior or None")
+    for argument, value in (("draws", draws), ("titles", titles)):
+        if value is not None and not isinstance(value, Mapping):
+            raise TypeError(f"{argument} must be a mapping of name -> values, got {value!r}")
+    max_cols = check_positive_int("max_cols", max_cols)
     draws = dict(draws or {})
     titles = dict(titles or {})
     names = list(priors)
@@ -404,6 +422,9 @@ def model_prior_predictive(
     y_obs = check_finite_array("y_obs", y_obs, ndim=1)
     if x_obs.size != y_obs.size:
         raise ValueError(f"x_obs and y_obs differ in length: {x_obs.size} and {y_obs.size}")
+    kind = check_choice("kind", kind, _KINDS)
+    max_lines = check_positive_int("max_lines", max_lines)
+    replicated = _check_replicated(replicated, y_obs.size)
     arrays = prior_predictive_arrays(x_obs, replicated, x_grid, mean_draws, max_lines)
     name = f"{100 * PREDICTIVE_BAND_PROB:g}% predictive"
     band_line = {"width": 0.5, "color": COLORS["draws"]}
@@ -469,7 +490,9 @@ def predictive_histogram(
     >>> [t.name for t in predictive_histogram(rng.normal(size=50), rng.normal(size=(20, 50))).data]
     ['prior predictive', 'data']
     """
-    y_obs = check_finite_array("y_obs", y_obs)
+    y_obs = check_finite_array("y_obs", y_obs, ndim=1)
+    kind = check_choice("kind", kind, _KINDS)
+    replicated = _check_replicated(replicated, y_obs.size)
     x_rep, d_rep = histogram_curve(replicated)
     x_obs, d_obs = histogram_curve(y_obs, bins=max(5, min(_N_BINS, y_obs.size // 5)))
     fig = go.Figure(

@@ -22,7 +22,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import xarray as xr
 
-from mi_workbench._checks import check_choice, check_positive, check_positive_int
+from mi_workbench._checks import (
+    check_choice,
+    check_finite_array,
+    check_finite_number,
+    check_positive,
+    check_positive_int,
+)
 from mi_workbench.design.budget import (
     DEFAULT_FRACTIONS,
     MIN_HIGH,
@@ -137,7 +143,13 @@ class ComputeBudgetPanel(Panel):
             raise TypeError(f"costs must be a FidelityCosts, got {type(costs).__name__}")
         unit = check_choice("unit", unit, UNITS)
         model = check_choice("model", model, tuple(TRANSFER_MODELS))
-        fractions = sorted({float(f) for f in fractions})
+        total = check_positive("total", total)
+        cheap_fraction = check_finite_number("cheap_fraction", cheap_fraction)
+        if not 0.0 <= cheap_fraction <= 1.0:
+            raise ValueError(f"cheap_fraction must be in [0, 1], got {cheap_fraction!r}")
+        n_repeats = check_positive_int("n_repeats", n_repeats)
+        random_seed = check_positive_int("random_seed", random_seed, minimum=0)
+        fractions = sorted({float(f) for f in check_finite_array("fractions", fractions, ndim=1)})
         if not fractions or fractions[0] < 0 or fractions[-1] > 1:
             raise ValueError(f"fractions must be values in [0, 1], got {fractions}")
         super().__init__()
