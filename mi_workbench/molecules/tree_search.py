@@ -812,28 +812,103 @@ def sample_rollouts(
 # -- rewards -----------------------------------------------------------------------------------
 
 
-def penalized_logp(smiles: str) -> float | None:
-    """ChemTS's reward: Crippen logP minus the synthetic-accessibility score minus large rings.
+# ChemTS's standardisation of the three terms: np.mean and np.std (ddof=0) of the baseline files
+# mcts_logp_improved_version/{logP_values,SA_scores,cycle_scores}.txt of github.com/tsudalab/ChemTS
+# (commit 4174c36), which hold the terms of the first 10,000 molecules of ZINC 250k; the SA and
+# ring terms are stored negated (larger is better), as add_node_type.check_node_type uses them.
+_CHEMTS_LOGP = (2.4713477640000012, 1.4449891243959943)
+_CHEMTS_SA = (-3.050930517295006, 0.8381024508503763)
+_CHEMTS_CYCLE = (-0.0504, 0.2902754553867757)
+_CHEMTS_SQUASH_SLOPE = 0.8  # mcts_logp_improved_version/mcts_logp.py: 0.8 s / (1 + |0.8 s|)
 
-    ``logP - SA - max(0, largest ring size - 6)`` (Yang et al. 2017, after Gomez-Bombarelli et
-    al. 2016), with RDKit's Crippen logP and the SA score of Ertl & Schuffenhauer (J. Cheminf.
-    1, 8 (2009)) from RDKit's Contrib folder. Returns None for a SMILES RDKit cannot read.
+
+def _check_flag(name: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def penalized_logp(
+    smiles: str, *, normalized: bool = False, squash: bool | None = None
+) -> float | None:
+    """Penalised logP: Crippen logP minus the synthetic-accessibility score minus large rings.
+
+    With ``normalized=False`` (default) this is the **unnormalised** penalised logP,
+    ``logP - SA - max(0, largest ring size - 6)``, each term in its own units and rings from
+    RDKit's ring perception: the ``penalized_logp`` of MolDQN's code (google-research
+    ``mol_dqn/chemgraph/dqn/py/molecules.py``, after Jin et al., JT-VAE, ICML 2018, Sec. 3.2).
+    It is not ChemTS's reward. With ``normalized=True`` it is **ChemTS's reward**: each term
+    standardised with the ZINC statistics ChemTS uses and summed,
+
+    ``J = (logP - 2.4713) / 1.4450 + (-SA + 3.0509) / 0.8381 + (-ring + 0.0504) / 0.2903``
+
+    (``add_node_type.check_node_type`` in github.com/tsudalab/ChemTS,
+    ``mcts_logp_improved_version``; the means and population standard deviations are those of
+    the files ``logP_values.txt``, ``SA_scores.txt`` and ``cycle_scores.txt`` there, the
+    first 10,000 molecules of ZINC 250k), then squashed into (-1, 1) as ChemTS's rollouts
+    back it up: ``0.8 J / (1 + |0.8 J|)`` (``mcts_logp.py`` there). ``squash=False`` returns
+    ``J`` itself, the score ChemTS reports for its best molecules (Yang et al., Sci. Technol.
+    Adv. Mater. 18, 972 (2017)). Code derived from GCPN standardises with the statistics of
+    all 250k molecules instead (logP 2.4571 +- 1.4343, SA -3.0526 +- 0.8335, ring
+    -0.0486 +- 0.2860), so its ``J`` differs in the second decimal.
+
+    logP is RDKit's Crippen logP (``Descriptors.MolLogP`` in ChemTS), SA the score of Ertl &
+    Schuffenhauer (J. Cheminf. 1, 8 (2009)) from RDKit's Contrib folder (the same ``sascorer``
+    as ChemTS's). The ring term uses RDKit's smallest set of smallest rings; ChemTS takes the
+    largest cycle of networkx's ``cycle_basis``, which on bridged and caged ring systems can
+    be a larger, non-minimal cycle (the ring term then differs; 275 of the 16,673 SMILES in
+    ChemTS's ``data/smile_trainning.csv`` with networkx 3.7).
+
+    Parameters
+    ----------
+    smiles : str
+        The molecule.
+    normalized : bool
+        ChemTS's standardised reward instead of the unnormalised sum.
+    squash : bool, optional
+        Squash the standardised reward into (-1, 1) as ChemTS's rollouts do (default: the
+        same as ``normalized``); only with ``normalized=True``.
+
+    Returns
+    -------
+    float or None
+        The score (larger is better), or None for a SMILES RDKit cannot read.
 
     Examples
     --------
     >>> round(penalized_logp("CCCCCC"), 2) > round(penalized_logp("OCC(O)CO"), 2)
     True
+    >>> -1 < penalized_logp("CCCCCC", normalized=True) < 1
+    True
     """
     from rdkit import Chem, RDLogger
     from rdkit.Chem import Crippen
 
+    if not isinstance(smiles, str):
+        raise TypeError(f"smiles must be a SMILES string, got {type(smiles).__name__}")
+    normalized = _check_flag("normalized", normalized)
+    squash = normalized if squash is None else _check_flag("squash", squash)
+    if squash and not normalized:
+        raise ValueError(
+            "squash=True needs normalized=True: ChemTS squashes the standardised reward only"
+        )
     RDLogger.DisableLog("rdApp.*")
-    mol = Chem.MolFromSmiles(smiles) if isinstance(smiles, str) else None
+    mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         return None
     rings = [len(ring) for ring in mol.GetRingInfo().AtomRings()]
     ring_penalty = max(0, max(rings, default=0) - 6)
-    return float(Crippen.MolLogP(mol) - _sa_score(mol) - ring_penalty)
+    logp, sa = Crippen.MolLogP(mol), _sa_score(mol)
+    if not normalized:
+        return float(logp - sa - ring_penalty)
+    score = (
+        (logp - _CHEMTS_LOGP[0]) / _CHEMTS_LOGP[1]
+        + (-sa - _CHEMTS_SA[0]) / _CHEMTS_SA[1]
+        + (-ring_penalty - _CHEMTS_CYCLE[0]) / _CHEMTS_CYCLE[1]
+    )
+    if squash:
+        score = _CHEMTS_SQUASH_SLOPE * score / (1.0 + abs(_CHEMTS_SQUASH_SLOPE * score))
+    return float(score)
 
 
 def _sa_score(mol) -> float:
