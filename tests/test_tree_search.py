@@ -13,6 +13,8 @@ from mi_workbench.data import interface_lattice_table
 from mi_workbench.molecules.tree_search import (
     LatticeTreeSearch,
     SmilesTreeSearch,
+    _Node,
+    _uct_scores,
     gap_target_reward,
     penalized_logp,
     random_lattice_search,
@@ -114,9 +116,69 @@ def test_random_lattice_search_draws_distinct_structures(toy_table):
     assert len(set(result["structure"].values.tolist())) == 100
 
 
+def _node_with(values, label=None):
+    node = _Node(label, 0)
+    for value in values:
+        node.update(value)
+    return node
+
+
+def test_uct_score_node_range_scales_the_exploration_bonus():
+    children = [_node_with([1.0, 3.0], "a"), _node_with([2.0], "b")]  # q_mean 2.0 and 2.0
+    low, high, c = 0.0, 10.0, 0.5  # global range of all values seen: 10
+    for parent_values, parent_range in [([1.0, 3.0, 2.0], 2.0), ([0.0, 5.0, 1.0, 3.0, 2.0], 5.0)]:
+        parent = _node_with(parent_values)
+        root_n = math.sqrt(2.0 * math.log(parent.visits))
+        q = np.array([(2.0 - low) / 10.0, (2.0 - low) / 10.0])
+        bonus = root_n / np.sqrt([2.0, 1.0])
+        global_scores = _uct_scores(parent, children, "mean", c, low, high, "global")
+        np.testing.assert_allclose(global_scores, q + c * bonus)
+        node_scores = _uct_scores(parent, children, "mean", c, low, high, "node")
+        np.testing.assert_allclose(node_scores, q + c * (parent_range / 10.0) * bonus)
+        # MDTS's own score, mean + c * (max - min below the parent) * sqrt(2 ln N / n), in raw
+        # units, is the same up to the affine map (score - low) / span: the same ranking
+        mdts = 2.0 + c * parent_range * bonus
+        np.testing.assert_allclose(node_scores, (mdts - low) / 10.0)
+    # nothing but one value below the parent: no bonus, pure exploitation
+    flat = _node_with([2.0, 2.0, 2.0])
+    np.testing.assert_allclose(
+        _uct_scores(flat, children, "mean", c, low, high, "node"), [0.2, 0.2]
+    )
+
+
+def test_mdts_preset_sets_mean_backup_node_range_and_mdts_constant(toy_table):
+    values, table = toy_table
+    search = LatticeTreeSearch(12, values.__getitem__, n_of_each={"0": 6, "1": 6}, preset="mdts")
+    assert (search.backup, search.exploration_range) == ("mean", "node")
+    assert search.exploration == pytest.approx(math.sqrt(2.0) / 4.0)
+    tuned = LatticeTreeSearch(12, len, preset="mdts", exploration=1.0, backup="max")
+    assert (tuned.exploration, tuned.backup, tuned.exploration_range) == (1.0, "max", "node")
+    plain = LatticeTreeSearch(12, len)
+    assert (plain.exploration, plain.backup, plain.exploration_range) == (0.5, "max", "global")
+
+
+def test_mdts_preset_runs_and_its_range_reaches_the_selection(toy_table):
+    values, table = toy_table
+    options = {"n_of_each": {"0": 6, "1": 6}, "random_seed": 4}
+    mdts = LatticeTreeSearch(12, values.__getitem__, preset="mdts", **options).run(
+        len(table), progress=False
+    )
+    structures = mdts["structure"].values.tolist()
+    assert len(set(structures)) == len(table)  # the whole space once: nothing evaluated twice
+    assert np.isclose(mdts["best_so_far"].values[-1], table["value"].max())
+    assert mdts.attrs["preset"] == "mdts" and mdts.attrs["exploration_range"] == "node"
+    same_but_global = LatticeTreeSearch(
+        12, values.__getitem__, preset="mdts", exploration_range="global", **options
+    ).run(200, progress=False)
+    assert structures[:200] != same_but_global["structure"].values.tolist()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
+        ({"preset": "uct"}, ValueError, "preset must be one of \\['mdts'\\]"),
+        ({"exploration_range": "local"}, ValueError, "exploration_range must be one of"),
+        ({"preset": "mdts", "exploration": -0.1}, ValueError, "exploration must be >= 0"),
         ({"n_of_each": {"0": 3, "1": 4}}, ValueError, "add up to 7"),
         ({"n_of_each": {"0": 4, "1": 4}, "species": ["0", "1"]}, ValueError, "not both"),
         ({"species": ["0"]}, ValueError, "at least two"),
