@@ -13,6 +13,8 @@ from mi_workbench.data import interface_lattice_table
 from mi_workbench.molecules.tree_search import (
     LatticeTreeSearch,
     SmilesTreeSearch,
+    _Node,
+    _uct_scores,
     gap_target_reward,
     penalized_logp,
     random_lattice_search,
@@ -114,9 +116,69 @@ def test_random_lattice_search_draws_distinct_structures(toy_table):
     assert len(set(result["structure"].values.tolist())) == 100
 
 
+def _node_with(values, label=None):
+    node = _Node(label, 0)
+    for value in values:
+        node.update(value)
+    return node
+
+
+def test_uct_score_node_range_scales_the_exploration_bonus():
+    children = [_node_with([1.0, 3.0], "a"), _node_with([2.0], "b")]  # q_mean 2.0 and 2.0
+    low, high, c = 0.0, 10.0, 0.5  # global range of all values seen: 10
+    for parent_values, parent_range in [([1.0, 3.0, 2.0], 2.0), ([0.0, 5.0, 1.0, 3.0, 2.0], 5.0)]:
+        parent = _node_with(parent_values)
+        root_n = math.sqrt(2.0 * math.log(parent.visits))
+        q = np.array([(2.0 - low) / 10.0, (2.0 - low) / 10.0])
+        bonus = root_n / np.sqrt([2.0, 1.0])
+        global_scores = _uct_scores(parent, children, "mean", c, low, high, "global")
+        np.testing.assert_allclose(global_scores, q + c * bonus)
+        node_scores = _uct_scores(parent, children, "mean", c, low, high, "node")
+        np.testing.assert_allclose(node_scores, q + c * (parent_range / 10.0) * bonus)
+        # MDTS's own score, mean + c * (max - min below the parent) * sqrt(2 ln N / n), in raw
+        # units, is the same up to the affine map (score - low) / span: the same ranking
+        mdts = 2.0 + c * parent_range * bonus
+        np.testing.assert_allclose(node_scores, (mdts - low) / 10.0)
+    # nothing but one value below the parent: no bonus, pure exploitation
+    flat = _node_with([2.0, 2.0, 2.0])
+    np.testing.assert_allclose(
+        _uct_scores(flat, children, "mean", c, low, high, "node"), [0.2, 0.2]
+    )
+
+
+def test_mdts_preset_sets_mean_backup_node_range_and_mdts_constant(toy_table):
+    values, table = toy_table
+    search = LatticeTreeSearch(12, values.__getitem__, n_of_each={"0": 6, "1": 6}, preset="mdts")
+    assert (search.backup, search.exploration_range) == ("mean", "node")
+    assert search.exploration == pytest.approx(math.sqrt(2.0) / 4.0)
+    tuned = LatticeTreeSearch(12, len, preset="mdts", exploration=1.0, backup="max")
+    assert (tuned.exploration, tuned.backup, tuned.exploration_range) == (1.0, "max", "node")
+    plain = LatticeTreeSearch(12, len)
+    assert (plain.exploration, plain.backup, plain.exploration_range) == (0.5, "max", "global")
+
+
+def test_mdts_preset_runs_and_its_range_reaches_the_selection(toy_table):
+    values, table = toy_table
+    options = {"n_of_each": {"0": 6, "1": 6}, "random_seed": 4}
+    mdts = LatticeTreeSearch(12, values.__getitem__, preset="mdts", **options).run(
+        len(table), progress=False
+    )
+    structures = mdts["structure"].values.tolist()
+    assert len(set(structures)) == len(table)  # the whole space once: nothing evaluated twice
+    assert np.isclose(mdts["best_so_far"].values[-1], table["value"].max())
+    assert mdts.attrs["preset"] == "mdts" and mdts.attrs["exploration_range"] == "node"
+    same_but_global = LatticeTreeSearch(
+        12, values.__getitem__, preset="mdts", exploration_range="global", **options
+    ).run(200, progress=False)
+    assert structures[:200] != same_but_global["structure"].values.tolist()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
+        ({"preset": "uct"}, ValueError, "preset must be one of \\['mdts'\\]"),
+        ({"exploration_range": "local"}, ValueError, "exploration_range must be one of"),
+        ({"preset": "mdts", "exploration": -0.1}, ValueError, "exploration must be >= 0"),
         ({"n_of_each": {"0": 3, "1": 4}}, ValueError, "add up to 7"),
         ({"n_of_each": {"0": 4, "1": 4}, "species": ["0", "1"]}, ValueError, "not both"),
         ({"species": ["0"]}, ValueError, "at least two"),
@@ -220,3 +282,81 @@ def test_rewards():
     assert failed("CC") is None
     with pytest.raises(ValueError, match="width_ev must be > 0"):
         gap_target_reward(5.0, width_ev=0.0)
+
+
+# -- penalised logP: unnormalised and ChemTS's standardised reward ------------------------------
+
+# The first three molecules of ZINC 250k with their Crippen logP and negated SA score as stored
+# in ChemTS's baseline files (mcts_logp_improved_version/logP_values.txt, SA_scores.txt); their
+# largest rings have at most 6 atoms (cycle score 0 in cycle_scores.txt).
+CHEMTS_ZINC_HEAD = [
+    ("CC(C)(C)c1ccc2occ(CC(=O)Nc3ccccc3F)c2c1", 5.050600000000003753, -2.084094572072681117),
+    ("C[C@@H]1CC(Nc2cncc(-c3nncn3C)c2)C[C@@H](C)C1", 3.113700000000001467, -3.432003819274779488),
+    (
+        "N#Cc1ccc(-c2ccc(O[C@@H](C(=O)N3CCCC3)c3ccccc3)cc2)cc1",
+        4.967780000000003859,
+        -2.470632607825200111,
+    ),
+]
+# np.mean / np.std of those files (10,000 molecules each)
+CHEMTS_STATS = {
+    "logp": (2.4713477640000012, 1.4449891243959943),
+    "sa": (-3.050930517295006, 0.8381024508503763),
+    "cycle": (-0.0504, 0.2902754553867757),
+}
+
+
+def _chemts_j(logp, minus_sa, minus_ring):
+    terms = zip((logp, minus_sa, minus_ring), CHEMTS_STATS.values(), strict=True)
+    return sum((value - mean) / sd for value, (mean, sd) in terms)
+
+
+@pytest.mark.parametrize(("smiles", "logp", "minus_sa"), CHEMTS_ZINC_HEAD)
+def test_penalized_logp_reproduces_chemts_terms_on_zinc_molecules(smiles, logp, minus_sa):
+    assert penalized_logp(smiles) == pytest.approx(logp + minus_sa, abs=1e-9)
+    j = _chemts_j(logp, minus_sa, 0.0)
+    assert penalized_logp(smiles, normalized=True, squash=False) == pytest.approx(j, abs=1e-9)
+    squashed = 0.8 * j / (1.0 + abs(0.8 * j))
+    assert penalized_logp(smiles, normalized=True) == pytest.approx(squashed, abs=1e-9)
+
+
+def test_penalized_logp_ring_penalty_and_squashing_by_hand():
+    from rdkit import Chem
+    from rdkit.Chem import Crippen
+
+    from mi_workbench.molecules.tree_search import _sa_score
+
+    for smiles, ring_penalty in [("C1CCCCCCCCCCC1", 6), ("C1CCCCCCC1", 2), ("c1ccccc1O", 0)]:
+        mol = Chem.MolFromSmiles(smiles)
+        logp, sa = Crippen.MolLogP(mol), _sa_score(mol)
+        assert penalized_logp(smiles) == pytest.approx(logp - sa - ring_penalty, abs=1e-12)
+        j = _chemts_j(logp, -sa, -ring_penalty)
+        assert penalized_logp(smiles, normalized=True, squash=False) == pytest.approx(j)
+        squashed = penalized_logp(smiles, normalized=True)
+        assert -1.0 < squashed < 1.0
+        assert np.sign(squashed) == np.sign(j)
+    # the squash is monotone: order is kept
+    smiles = ["C1CCCCCCCCCCC1", "OCC(O)C(O)CO", "CCCCCCCC", "c1ccc2ccccc2c1"]
+    raw = [penalized_logp(s, normalized=True, squash=False) for s in smiles]
+    squashed = [penalized_logp(s, normalized=True) for s in smiles]
+    assert np.argsort(raw).tolist() == np.argsort(squashed).tolist()
+    assert penalized_logp("not a smiles", normalized=True) is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"normalized": "yes"}, TypeError, "normalized must be True or False"),
+        ({"normalized": 1}, TypeError, "normalized must be True or False"),
+        ({"normalized": True, "squash": 0.8}, TypeError, "squash must be True or False"),
+        ({"squash": True}, ValueError, "squash=True needs normalized=True"),
+    ],
+)
+def test_penalized_logp_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        penalized_logp("CCO", **kwargs)
+
+
+def test_penalized_logp_rejects_a_non_string():
+    with pytest.raises(TypeError, match="smiles must be a SMILES string"):
+        penalized_logp(3)

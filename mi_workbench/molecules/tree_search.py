@@ -5,7 +5,8 @@ one node per iteration. Each iteration has four steps:
 
 1. **selection** - from the root, follow the child with the largest upper confidence bound
    ``Q(child) + c * sqrt(2 ln N(parent) / N(child))`` (value estimate plus an exploration bonus
-   that shrinks as a child is visited more; ``c`` is the ``exploration`` constant);
+   that shrinks as a child is visited more; ``c`` is the ``exploration`` constant, on the scale
+   of the values seen so far or, as in MDTS, of the values seen below the parent);
 2. **expansion** - at a node that still has untried children, add one of them;
 3. **rollout** (simulation) - complete the partial design below the new node at random (or with
    a generative model) and evaluate the complete design once;
@@ -37,6 +38,13 @@ from mi_workbench._checks import check_choice, check_finite_number, check_positi
 
 #: Ways of backing up a rollout's value into a node's estimate ``Q``.
 BACKUPS = ("max", "mean")
+#: What the exploration bonus is scaled by: the range of all values seen so far, or (MDTS) the
+#: range of the values seen below the node whose children are compared.
+EXPLORATION_RANGES = ("global", "node")
+#: Named settings of :class:`LatticeTreeSearch`.
+PRESETS = {
+    "mdts": {"backup": "mean", "exploration": math.sqrt(2.0) / 4.0, "exploration_range": "node"},
+}
 
 _MAX_ENUMERATE = 4096  # enumerate a subtree's unevaluated completions when it is this small
 
@@ -67,7 +75,7 @@ def _progress_bar(total: int, desc: str, progress: bool):
 class _Node:
     """One node of a search tree: the statistics of the designs that passed through it."""
 
-    __slots__ = ("best", "children", "depth", "label", "n_done", "total", "visits")
+    __slots__ = ("best", "children", "depth", "label", "n_done", "total", "visits", "worst")
 
     def __init__(self, label: Any, depth: int, n_done: int = 0) -> None:
         self.label = label
@@ -76,27 +84,60 @@ class _Node:
         self.visits = 0
         self.total = 0.0
         self.best = -math.inf
+        self.worst = math.inf
         self.n_done = n_done  # evaluated complete designs below this node (lattice search)
 
     def update(self, value: float) -> None:
         self.visits += 1
         self.total += value
         self.best = max(self.best, value)
+        self.worst = min(self.worst, value)
 
     def q(self, backup: str) -> float:
         return self.best if backup == "max" else self.total / self.visits
 
 
-def _uct_child(node: _Node, candidates: Sequence[_Node], backup, exploration, low, high, rng):
-    """The child with the largest upper confidence bound (ties broken at random)."""
+def _uct_scores(
+    node: _Node,
+    candidates: Sequence[_Node],
+    backup: str,
+    exploration: float,
+    low: float,
+    high: float,
+    exploration_range: str = "global",
+) -> np.ndarray:
+    """Upper confidence bounds of ``candidates`` (children of ``node``) on values rescaled by
+    the range ``[low, high]`` of all values seen so far.
+
+    ``(Q - low) / span + c' sqrt(2 ln N(node) / N(child))`` with ``span = high - low`` and
+    ``c' = c`` ("global") or ``c' = c (node.best - node.worst) / span`` ("node"), which is
+    MDTS's ``Q + c (max - min below the node) sqrt(...)`` divided by ``span``: the same ranking.
+    """
     span = high - low if high > low else 1.0
+    scale = exploration
+    if exploration_range == "node":
+        scale = exploration * (node.best - node.worst) / span if node.visits else 0.0
     log_n = math.log(max(node.visits, 1))
-    scores = np.array(
+    return np.array(
         [
-            (child.q(backup) - low) / span + exploration * math.sqrt(2.0 * log_n / child.visits)
+            (child.q(backup) - low) / span + scale * math.sqrt(2.0 * log_n / child.visits)
             for child in candidates
         ]
     )
+
+
+def _uct_child(
+    node: _Node,
+    candidates: Sequence[_Node],
+    backup,
+    exploration,
+    low,
+    high,
+    rng,
+    exploration_range: str = "global",
+):
+    """The child with the largest upper confidence bound (ties broken at random)."""
+    scores = _uct_scores(node, candidates, backup, exploration, low, high, exploration_range)
     best = np.flatnonzero(scores >= scores.max() - 1e-12)
     return candidates[int(best[rng.integers(len(best))])]
 
@@ -116,7 +157,8 @@ class LatticeTreeSearch:
     sites at random (respecting ``n_of_each`` when given) and evaluates the complete structure.
     A structure is evaluated at most once: sub-trees whose structures have all been evaluated are
     closed, and rollouts draw only structures not evaluated yet, so every iteration costs exactly
-    one objective evaluation.
+    one objective evaluation. The defaults (max back-up, ``c`` on the global value range) suit a
+    search for the single best structure; ``preset="mdts"`` gives MDTS's own UCT.
 
     Parameters
     ----------
@@ -134,14 +176,29 @@ class LatticeTreeSearch:
         single characters (or the integers 0-9).
     maximize : bool
         Maximise (default) or minimise the objective.
-    exploration : float
-        UCT exploration constant ``c``; values are rescaled to [0, 1] with the smallest and
-        largest value seen so far, so ``c`` is on the scale of that range.
-    backup : {"max", "mean"}
+    exploration : float, optional
+        UCT exploration constant ``c`` (default 0.5; ``preset="mdts"``: ``sqrt(2) / 4``).
+    backup : {"max", "mean"}, optional
         Node value ``Q``: the best value seen below the node (default; suits a search for the
-        single best structure) or the mean (classic UCT; MDTS's default).
+        single best structure) or the mean (classic UCT; MDTS).
+    exploration_range : {"global", "node"}, optional
+        What ``c`` is relative to. ``"global"`` (default): values are rescaled to [0, 1] with
+        the smallest and largest value seen so far, so ``c`` is on the scale of that range.
+        ``"node"`` (MDTS): when a node's children are compared, the bonus is
+        ``c * (max - min of the values seen below that node) * sqrt(2 ln N / n)``, so a
+        sub-tree whose values barely differ is explored little and a node with a single value
+        below it is pure exploitation.
+    preset : {"mdts"}, optional
+        Named settings; arguments given explicitly override them. ``"mdts"`` is the UCT of
+        MDTS's reference code (github.com/tsudalab/MDTS, ``mdts/node.py``: ``cal_ucb`` and
+        ``bck_prop``): mean back-up, ``exploration_range="node"`` and ``c = sqrt(2) / 4``.
+        Two details differ from that code: the range is that of the values actually seen
+        (MDTS starts a node's maximum at 0, which widens the range when all values are
+        negative), and a sub-tree whose structures are all evaluated is closed instead of
+        MDTS's adjustment of ``c`` when a selection finds nothing new.
     n_rollouts : int
-        Rollouts (each one a new evaluation) per expansion; MDTS's ``play_out``.
+        Rollouts (each one a new evaluation, each backed up) per expansion; MDTS's
+        ``play_out``.
     site_order : sequence of int, optional
         Order in which tree depths decide sites (default ``0 .. n_sites - 1``).
     objective_input : {"string", "array"}
@@ -158,6 +215,9 @@ class LatticeTreeSearch:
     >>> result = search.run(200, progress=False)
     >>> str(result["structure"].values[int(np.argmax(result["value"].values))])
     '0101010101'
+    >>> mdts = LatticeTreeSearch(10, matches, n_of_each={"0": 5, "1": 5}, preset="mdts")
+    >>> mdts.backup, mdts.exploration_range, round(mdts.exploration, 4)
+    ('mean', 'node', 0.3536)
     """
 
     def __init__(
@@ -168,8 +228,10 @@ class LatticeTreeSearch:
         n_of_each: Mapping[Any, int] | None = None,
         species: Sequence[Any] | None = None,
         maximize: bool = True,
-        exploration: float = 0.5,
-        backup: str = "max",
+        exploration: float | None = None,
+        backup: str | None = None,
+        exploration_range: str | None = None,
+        preset: str | None = None,
         n_rollouts: int = 1,
         site_order: Sequence[int] | None = None,
         objective_input: str = "string",
@@ -203,8 +265,22 @@ class LatticeTreeSearch:
         if len(set(self.species)) != len(self.species) or len(self.species) < 2:
             raise ValueError(f"species must be at least two distinct labels, got {labels!r}")
         self.maximize = bool(maximize)
-        self.exploration = _check_exploration(exploration)
-        self.backup = check_choice("backup", backup, BACKUPS)
+        if preset is not None:
+            check_choice("preset", preset, list(PRESETS))
+        settings = {"backup": "max", "exploration": 0.5, "exploration_range": "global"}
+        settings.update(PRESETS.get(preset, {}) if preset is not None else {})
+        given = {
+            "backup": backup,
+            "exploration": exploration,
+            "exploration_range": exploration_range,
+        }
+        settings.update({key: value for key, value in given.items() if value is not None})
+        self.preset = preset
+        self.exploration = _check_exploration(settings["exploration"])
+        self.backup = check_choice("backup", settings["backup"], BACKUPS)
+        self.exploration_range = check_choice(
+            "exploration_range", settings["exploration_range"], EXPLORATION_RANGES
+        )
         self.n_rollouts = check_positive_int("n_rollouts", n_rollouts)
         if site_order is None:
             order = list(range(self.n_sites))
@@ -306,7 +382,8 @@ class LatticeTreeSearch:
             Over ``evaluation`` (1..n): ``structure`` (str), ``value``, ``best_so_far`` (in the
             objective's direction) and ``depth`` (tree depth the rollout started from).
             ``attrs``: ``n_sites``, ``species``, ``n_of_each`` (or empty), ``maximize``,
-            ``exploration``, ``backup``, ``n_rollouts``, ``random_seed``, ``n_structures``,
+            ``exploration``, ``backup``, ``exploration_range``, ``preset`` (or empty),
+            ``n_rollouts``, ``random_seed``, ``n_structures``,
             ``n_tree_nodes`` and ``seconds``.
 
         Examples
@@ -372,7 +449,16 @@ class LatticeTreeSearch:
                         for k in allowed
                         if k in node.children and open_child(node, prefix, k)
                     ]
-                    node = _uct_child(node, tried, self.backup, self.exploration, low, high, rng)
+                    node = _uct_child(
+                        node,
+                        tried,
+                        self.backup,
+                        self.exploration,
+                        low,
+                        high,
+                        rng,
+                        self.exploration_range,
+                    )
                     prefix = prefix + (node.label,)
                     path.append(node)
                 # expansion
@@ -418,6 +504,8 @@ class LatticeTreeSearch:
                 "maximize": int(self.maximize),
                 "exploration": self.exploration,
                 "backup": self.backup,
+                "exploration_range": self.exploration_range,
+                "preset": self.preset or "",
                 "n_rollouts": self.n_rollouts,
                 "random_seed": -1 if self.random_seed is None else self.random_seed,
                 "n_structures": self.n_structures,
@@ -812,28 +900,105 @@ def sample_rollouts(
 # -- rewards -----------------------------------------------------------------------------------
 
 
-def penalized_logp(smiles: str) -> float | None:
-    """ChemTS's reward: Crippen logP minus the synthetic-accessibility score minus large rings.
+# ChemTS's standardisation of the three terms: np.mean and np.std (ddof=0) of the baseline files
+# mcts_logp_improved_version/{logP_values,SA_scores,cycle_scores}.txt of github.com/tsudalab/ChemTS
+# (commit 4174c36), which hold the terms of the first 10,000 molecules of ZINC 250k; the SA and
+# ring terms are stored negated (larger is better), as add_node_type.check_node_type uses them.
+_CHEMTS_LOGP = (2.4713477640000012, 1.4449891243959943)
+_CHEMTS_SA = (-3.050930517295006, 0.8381024508503763)
+_CHEMTS_CYCLE = (-0.0504, 0.2902754553867757)
+_CHEMTS_SQUASH_SLOPE = 0.8  # mcts_logp_improved_version/mcts_logp.py: 0.8 s / (1 + |0.8 s|)
 
-    ``logP - SA - max(0, largest ring size - 6)`` (Yang et al. 2017, after Gomez-Bombarelli et
-    al. 2016), with RDKit's Crippen logP and the SA score of Ertl & Schuffenhauer (J. Cheminf.
-    1, 8 (2009)) from RDKit's Contrib folder. Returns None for a SMILES RDKit cannot read.
+
+def _check_flag(name: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def penalized_logp(
+    smiles: str, *, normalized: bool = False, squash: bool | None = None
+) -> float | None:
+    """Penalised logP: Crippen logP minus the synthetic-accessibility score minus large rings.
+
+    With ``normalized=False`` (default) this is the **unnormalised** penalised logP,
+    ``logP - SA - max(0, largest ring size - 6)``, each term in its own units and rings from
+    RDKit's ring perception: the ``penalized_logp`` of MolDQN's code (google-research
+    ``mol_dqn/chemgraph/dqn/py/molecules.py``, after Jin et al., JT-VAE, ICML 2018, Sec. 3.2).
+    It is not ChemTS's reward. With ``normalized=True`` it is **ChemTS's reward**: each term
+    standardised with the ZINC statistics ChemTS uses and summed,
+
+    ``J = (logP - 2.4713) / 1.4450 + (-SA + 3.0509) / 0.8381 + (-ring + 0.0504) / 0.2903``
+
+    (``add_node_type.check_node_type`` in github.com/tsudalab/ChemTS,
+    ``mcts_logp_improved_version``; the means and population standard deviations are those of
+    the files ``logP_values.txt``, ``SA_scores.txt`` and ``cycle_scores.txt`` there, the
+    first 10,000 molecules of ZINC 250k), then squashed into (-1, 1) as ChemTS's rollouts
+    back it up: ``0.8 J / (1 + |0.8 J|)`` (``mcts_logp.py`` there; the first version,
+    ``mcts_logp_original_version``, used the logistic ``1 / (1 + exp(-J))``).
+    ``squash=False`` returns ``J`` itself, the score ChemTS reports for its best molecules
+    (Yang et al., Sci. Technol. Adv. Mater. 18, 972 (2017)). Code derived from GCPN
+    standardises with the statistics of all 250k molecules instead (logP 2.4571 +- 1.4343,
+    SA -3.0526 +- 0.8335, ring -0.0486 +- 0.2860); its ``J`` differs from ChemTS's by
+    about 0.01-0.03, more for molecules with large rings.
+
+    logP is RDKit's Crippen logP (``Descriptors.MolLogP`` in ChemTS), SA the score of Ertl &
+    Schuffenhauer (J. Cheminf. 1, 8 (2009)) from RDKit's Contrib folder (the same ``sascorer``
+    as ChemTS's). The ring term uses RDKit's smallest set of smallest rings; ChemTS takes the
+    largest cycle of networkx's ``cycle_basis``, which on bridged and caged ring systems can
+    be a larger, non-minimal cycle (the ring term then differs; 275 of the 16,673 SMILES in
+    ChemTS's ``data/smile_trainning.csv`` with networkx 3.7).
+
+    Parameters
+    ----------
+    smiles : str
+        The molecule.
+    normalized : bool
+        ChemTS's standardised reward instead of the unnormalised sum.
+    squash : bool, optional
+        Squash the standardised reward into (-1, 1) as ChemTS's rollouts do (default: the
+        same as ``normalized``); only with ``normalized=True``.
+
+    Returns
+    -------
+    float or None
+        The score (larger is better), or None for a SMILES RDKit cannot read.
 
     Examples
     --------
     >>> round(penalized_logp("CCCCCC"), 2) > round(penalized_logp("OCC(O)CO"), 2)
     True
+    >>> -1 < penalized_logp("CCCCCC", normalized=True) < 1
+    True
     """
     from rdkit import Chem, RDLogger
     from rdkit.Chem import Crippen
 
+    if not isinstance(smiles, str):
+        raise TypeError(f"smiles must be a SMILES string, got {type(smiles).__name__}")
+    normalized = _check_flag("normalized", normalized)
+    squash = normalized if squash is None else _check_flag("squash", squash)
+    if squash and not normalized:
+        raise ValueError(
+            "squash=True needs normalized=True: ChemTS squashes the standardised reward only"
+        )
     RDLogger.DisableLog("rdApp.*")
-    mol = Chem.MolFromSmiles(smiles) if isinstance(smiles, str) else None
+    mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         return None
     rings = [len(ring) for ring in mol.GetRingInfo().AtomRings()]
     ring_penalty = max(0, max(rings, default=0) - 6)
-    return float(Crippen.MolLogP(mol) - _sa_score(mol) - ring_penalty)
+    logp, sa = Crippen.MolLogP(mol), _sa_score(mol)
+    if not normalized:
+        return float(logp - sa - ring_penalty)
+    score = (
+        (logp - _CHEMTS_LOGP[0]) / _CHEMTS_LOGP[1]
+        + (-sa - _CHEMTS_SA[0]) / _CHEMTS_SA[1]
+        + (-ring_penalty - _CHEMTS_CYCLE[0]) / _CHEMTS_CYCLE[1]
+    )
+    if squash:
+        score = _CHEMTS_SQUASH_SLOPE * score / (1.0 + abs(_CHEMTS_SQUASH_SLOPE * score))
+    return float(score)
 
 
 def _sa_score(mol) -> float:
