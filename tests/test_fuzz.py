@@ -1715,6 +1715,14 @@ add(
         "exploration": "scale",
         "backup": "choice",
         "n_rollouts": "count",
+        "preset": "choice",
+        "exploration_range": "choice",
+    },
+    skip={
+        ("exploration", "none"): "None is the documented default (0.5, or the preset's)",
+        ("backup", "none"): "None is the documented default ('max', or the preset's)",
+        ("preset", "none"): "None is the documented default (no preset)",
+        ("exploration_range", "none"): "None is the documented default",
     },
 )
 add(
@@ -2171,8 +2179,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "molecules.xtb_properties-max_iterations-fraction": "accepted without error",
     "molecules.xtb_properties-max_iterations-negative": "accepted without error",
     "molecules.xtb_properties-smiles-invalid": "accepted without error",
-    "molecules.penalized_logp-smiles-none": "accepted without error",
-    "molecules.penalized_logp-smiles-number": "accepted without error",
     "molecules.IQSPR-target_region-text": "TypeError without the argument's name (forward_models must be a non-empty mapping {property: model})",
     "molecules.IQSPR-target_region-number": "TypeError without the argument's name (forward_models must be a non-empty mapping {property: model})",
     "molecules.TargetRegion-bounds-text": "TypeError without the argument's name (target_region must be a mapping {property: (low, high)}, e.g)",
