@@ -250,6 +250,10 @@ def molecule_table() -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # the cases
 # ---------------------------------------------------------------------------------------------
+_INVALID_SMILES = (
+    'documented: an unparsable SMILES gives a failure record (ok=False, reason "invalid SMILES"),'
+    " so that a batch goes on"
+)
 FUZZ: dict[str, Fuzz] = {}
 
 
@@ -1615,6 +1619,8 @@ add(
     {"smiles": "CCO"},
     {"smiles": "text"},
     extra={"invalid": ("smiles", "C1CC")},
+    accept={("smiles", "invalid"): _INVALID_SMILES},
+    documented_nan="NaN marks a failed calculation, with ok=False and the reason",
     skip={("baseline", "run"): "runs a DFT calculation (minutes): only the argument checks run"},
 )
 add(
@@ -1627,6 +1633,7 @@ add(
         "max_mmff_iterations": "count",
     },
     extra={"invalid": ("smiles", "C1CC")},
+    accept={("smiles", "invalid"): _INVALID_SMILES},
 )
 
 
@@ -1676,6 +1683,7 @@ add(
     {"smiles": "CCO"},
     {"smiles": "text", "elements": "sequence"},
     extra={"invalid": ("smiles", "C1CC")},
+    accept={("smiles", "invalid"): _INVALID_SMILES},
 )
 add(
     "molecules.read_cache",
@@ -1704,6 +1712,8 @@ add(
     {"smiles": "CCO"},
     {"smiles": "text", "accuracy": "scale", "max_iterations": "count"},
     extra={"invalid": ("smiles", "C1CC")},
+    accept={("smiles", "invalid"): _INVALID_SMILES},
+    documented_nan="NaN marks a failed calculation, with ok=False and the reason",
     skip={("baseline", "run"): "runs xTB: only the argument checks run"},
 )
 add(
@@ -1901,8 +1911,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "data.read_spectrum-x-unknown": "ValueError without the argument's name (the file has no column 'no-such-)",
     "data.read_spectrum-y-unknown": "ValueError without the argument's name (the file has no column 'no-such-)",
     "design.xtb_dft_fidelity_data-path-number": "TypeError without the argument's name (argument should be a str or an os.PathLike object where __fs)",
-    "molecules.read_cache-path-none": "TypeError without the argument's name (argument should be a str or an os.PathLike object where __fs)",
-    "molecules.read_cache-path-number": "TypeError without the argument's name (argument should be a str or an os.PathLike object where __fs)",
     "data.random_compositions-rng-number": "obscure AttributeError ('int' object has no attribute 'dirichlet')",
     "data.read_spectrum-y-number": "TypeError without the argument's name ('int' object is not iterable)",
     "physics.thermal_hysteresis_k-rng-number": "accepted without error",
@@ -2149,36 +2157,13 @@ KNOWN_FAILURES: dict[str, str] = {
     "design.fidelity_split-y_high-empty": "ValueError without the argument's name (n_high must be smaller than the 0 items with a high-fidelity)",
     "molecules.ExtrapolativeDesign-baseline-run": "obscure TypeError (argument should be a str or an os.PathLike object where __fs)",
     "molecules.ExtrapolativeDesign-random_seed-negative": "TypeError without the argument's name (argument should be a str or an os.PathLike object where __fs)",
-    "molecules.dft_properties-smiles-invalid": "accepted without error",
-    "molecules.embed_molecule-elements-none": "TypeError without the argument's name (argument of type 'NoneType' is not iterable)",
-    "molecules.embed_molecule-elements-number": "TypeError without the argument's name (argument of type 'int' is not iterable)",
-    "molecules.embed_molecule-max_mmff_iterations-none": "ArgumentError without the argument's name (Python argument types in       rdkit.Chem.rdForceFieldHelper)",
-    "molecules.embed_molecule-max_mmff_iterations-text": "ArgumentError without the argument's name (Python argument types in       rdkit.Chem.rdForceFieldHelper)",
-    "molecules.embed_molecule-max_mmff_iterations-fraction": "ArgumentError without the argument's name (Python argument types in       rdkit.Chem.rdForceFieldHelper)",
-    "molecules.embed_molecule-max_mmff_iterations-negative": "accepted without error",
-    "molecules.embed_molecule-smiles-invalid": "accepted without error",
     "molecules.join_tokens-tokens-none": "TypeError without the argument's name ('NoneType' object is not iterable)",
     "molecules.join_tokens-tokens-number": "TypeError without the argument's name ('int' object is not iterable)",
     "molecules.load_smiles_corpus-elements-none": "TypeError without the argument's name ('NoneType' object is not iterable)",
     "molecules.load_smiles_corpus-elements-number": "TypeError without the argument's name ('int' object is not iterable)",
-    "molecules.prepare_molecule-elements-none": "TypeError without the argument's name (argument of type 'NoneType' is not iterable)",
-    "molecules.prepare_molecule-elements-number": "TypeError without the argument's name (argument of type 'int' is not iterable)",
-    "molecules.prepare_molecule-smiles-invalid": "accepted without error",
-    "molecules.run_oracle_batch-smiles-none": "TypeError without the argument's name ('NoneType' object is not iterable)",
-    "molecules.run_oracle_batch-smiles-number": "TypeError without the argument's name ('int' object is not iterable)",
     "molecules.temporary_region-final_region-number": "TypeError without the argument's name ('int' object is not iterable)",
     "molecules.temporary_region-anchor-text": "TypeError without the argument's name (string indices must be integers, not 'str')",
     "molecules.temporary_region-anchor-number": "TypeError without the argument's name ('int' object is not subscriptable)",
-    "molecules.xtb_properties-accuracy-none": "TypeError without the argument's name (float() argument must be a string or a real number, not 'Non)",
-    "molecules.xtb_properties-accuracy-text": "accepted without error",
-    "molecules.xtb_properties-accuracy-nan": "accepted without error",
-    "molecules.xtb_properties-accuracy-inf": "accepted without error",
-    "molecules.xtb_properties-accuracy-negative": "accepted without error",
-    "molecules.xtb_properties-max_iterations-none": "TypeError without the argument's name (int() argument must be a string, a bytes-like object or a re)",
-    "molecules.xtb_properties-max_iterations-text": "accepted without error",
-    "molecules.xtb_properties-max_iterations-fraction": "accepted without error",
-    "molecules.xtb_properties-max_iterations-negative": "accepted without error",
-    "molecules.xtb_properties-smiles-invalid": "accepted without error",
     "molecules.IQSPR-target_region-text": "TypeError without the argument's name (forward_models must be a non-empty mapping {property: model})",
     "molecules.IQSPR-target_region-number": "TypeError without the argument's name (forward_models must be a non-empty mapping {property: model})",
     "molecules.TargetRegion-bounds-text": "TypeError without the argument's name (target_region must be a mapping {property: (low, high)}, e.g)",
@@ -2186,15 +2171,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "molecules.TargetRegion-known-number": "TypeError without the argument's name (argument of type 'int' is not iterable)",
     "molecules.TargetRegion-bounds-inverted": "ValueError without the argument's name (target_region['homo_lumo_gap'] = (3.0, 2.0) is inverted: low)",
     "molecules.TargetRegion-bounds-nan": "ValueError without the argument's name (target_region['homo_lumo_gap'] low bound is NaN; use None (o)",
-    "molecules.fingerprint_matrix-smiles-none": "TypeError without the argument's name ('NoneType' object is not iterable)",
-    "molecules.fingerprint_matrix-smiles-number": "TypeError without the argument's name ('int' object is not iterable)",
-    "molecules.fit_forward_models-properties-none": "TypeError without the argument's name ('NoneType' object is not iterable)",
-    "molecules.fit_forward_models-properties-number": "TypeError without the argument's name ('int' object is not iterable)",
-    "molecules.fit_forward_models-holdout_fraction-none": "TypeError without the argument's name (float() argument must be a string or a real number, not 'Non)",
-    "molecules.fit_forward_models-holdout_fraction-text": "ValueError without the argument's name (could not convert string to float: 'half')",
-    "molecules.fit_forward_models-random_seed-text": "TypeError without the argument's name (SeedSequence expects int or sequence of ints for entropy not)",
-    "molecules.fit_forward_models-random_seed-fraction": "TypeError without the argument's name (SeedSequence expects int or sequence of ints for entropy not)",
-    "molecules.fit_forward_models-random_seed-negative": "ValueError without the argument's name (expected non-negative integer)",
     "molecules.verify_molecules-molecules-none": "TypeError without the argument's name ('NoneType' object is not iterable)",
     "molecules.verify_molecules-molecules-number": "TypeError without the argument's name ('int' object is not iterable)",
 }

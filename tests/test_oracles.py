@@ -100,7 +100,7 @@ def test_wrong_arguments_raise_with_clear_messages():
         run_oracle_batch(["C"], oracle="dft2")
     with pytest.raises(ValueError, match="functional must be one of"):
         run_oracle_batch(["C"], oracle="dft", functional="nope")
-    with pytest.raises(TypeError, match="not one string"):
+    with pytest.raises(TypeError, match="not the single str"):
         run_oracle_batch("CCO")
 
 

@@ -31,7 +31,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mi_workbench._checks import check_choice, check_finite_array, check_positive_int
+from mi_workbench._checks import (
+    check_choice,
+    check_finite_array,
+    check_finite_number,
+    check_positive_int,
+    check_str_sequence,
+)
 from mi_workbench.data.molecules import MOLECULE_PROPERTY_UNITS, XTB_PROPERTY_VARIABLES
 from mi_workbench.models.conjugate import ConjugateLinearRegression
 
@@ -143,13 +149,9 @@ def fingerprint_matrix(
     from rdkit import RDLogger
     from rdkit.Chem import rdFingerprintGenerator
 
-    if isinstance(smiles, str):
-        raise TypeError("smiles must be a list of SMILES strings, not one string")
+    smiles = check_str_sequence("smiles", smiles)
     radius = check_positive_int("radius", radius, minimum=0)
     n_bits = check_positive_int("n_bits", n_bits)
-    smiles = list(smiles)
-    if not smiles:
-        raise ValueError("smiles is empty; give at least one molecule")
     RDLogger.DisableLog("rdApp.*")
     generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
     width = n_bits + (len(DESCRIPTOR_NAMES) if descriptors else 0)
@@ -346,11 +348,13 @@ def fit_forward_models(
     >>> bool(models["homo_lumo_gap"].holdout_metrics_["r2"] > 0.6)
     True
     """
-    if isinstance(properties, str):
-        properties = (properties,)
-    properties = list(properties)
+    properties = check_str_sequence("properties", properties, allow_empty=True, allow_str=True)
     if not properties:
         raise ValueError(f"properties is empty; choose from {list(MOLECULE_PROPERTY_UNITS)}")
+    holdout_fraction = check_finite_number("holdout_fraction", holdout_fraction)
+    if not 0.0 <= holdout_fraction < 1.0:
+        raise ValueError(f"holdout_fraction must be in [0, 1), got {holdout_fraction!r}")
+    random_seed = check_positive_int("random_seed", random_seed, minimum=0)
     if dataset is None:
         from mi_workbench.data import load_molecules_xtb_dft
 
@@ -363,8 +367,6 @@ def fit_forward_models(
             columns[name] = name
         else:
             check_choice("properties", name, [p for p in XTB_PROPERTY_VARIABLES if p in dataset])
-    if not 0.0 <= float(holdout_fraction) < 1.0:
-        raise ValueError(f"holdout_fraction must be in [0, 1), got {holdout_fraction!r}")
     smiles = np.asarray(dataset["smiles"].values).astype(str)
     keep = np.ones(smiles.size, dtype=bool)
     for column in columns.values():

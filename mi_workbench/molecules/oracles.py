@@ -52,7 +52,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mi_workbench._checks import check_positive_int
+from mi_workbench._checks import (
+    check_path,
+    check_positive,
+    check_positive_int,
+    check_str_sequence,
+)
 
 HARTREE_TO_EV = 27.211386245988
 """One hartree in eV (CODATA 2018)."""
@@ -130,6 +135,7 @@ def prepare_molecule(smiles: str, elements: Sequence[str] = SUPPORTED_ELEMENTS):
     from rdkit.Chem.MolStandardize import rdMolStandardize
 
     smiles = _check_smiles(smiles)
+    elements = check_str_sequence("elements", elements)
     _quiet_rdkit()
     if not smiles:
         return None, smiles, "invalid SMILES: empty text"
@@ -194,6 +200,7 @@ def embed_molecule(
     from rdkit.Chem import AllChem
 
     check_positive_int("random_seed", random_seed, minimum=0)
+    max_mmff_iterations = check_positive_int("max_mmff_iterations", max_mmff_iterations)
     mol, canonical, reason = prepare_molecule(smiles, elements)
     if mol is None:
         return {"ok": False, "reason": reason, "smiles": canonical, "permanent": True}
@@ -296,6 +303,8 @@ def xtb_properties(
     """
     method = "gfn2-xtb"
     smiles = _check_smiles(smiles)
+    accuracy = check_positive("accuracy", accuracy)
+    max_iterations = check_positive_int("max_iterations", max_iterations)
     if threads is not None:
         threads = check_positive_int("threads", threads)
     start = time.perf_counter()
@@ -641,7 +650,7 @@ def read_cache(path: str | os.PathLike) -> dict[tuple[str, str], dict]:
     >>> read_cache("/nonexistent/cache.jsonl")
     {}
     """
-    path = Path(path)
+    path = check_path("path", path)
     records: dict[tuple[str, str], dict] = {}
     if not path.exists():
         return records
@@ -745,8 +754,7 @@ def run_oracle_batch(
     settings_key = _settings_key(settings)
     n_workers = check_positive_int("n_workers", n_workers)
     threads_per_worker = check_positive_int("threads_per_worker", threads_per_worker)
-    if isinstance(smiles, str):
-        raise TypeError("smiles must be a list of SMILES strings, not one string")
+    smiles = check_str_sequence("smiles", smiles, allow_empty=True)
     inputs = list(dict.fromkeys(_check_smiles(s) for s in smiles))
     key_of = {text: (_canonical_input(text), settings_key) for text in inputs}
     cached = read_cache(cache_path) if cache_path is not None else {}
