@@ -831,6 +831,13 @@ def cu2o_idata(shift: float = 0.0) -> xr.DataTree:
     return xr.DataTree.from_dict({"posterior": posterior})
 
 
+# a likelihood undefined for some prior draws gives NaN draws: shown, counted in the title
+NON_FINITE_DRAWS = {
+    ("replicated", m): "draws with NaN or inf are left out and counted in the title"
+    for m in ("nan", "inf")
+}
+
+
 def _grid_lines():
     x = np.linspace(0.0, 1.0, 5)
     return {"x_grid": x, "lines": np.tile(x, (3, 1)), "x_obs": x, "y_obs": x}
@@ -846,11 +853,13 @@ add(
         "max_lines": "count",
         "kind": "choice",
     },
+    accept=NON_FINITE_DRAWS,
 )
 add(
     "plots.predictive_histogram",
     lambda: {"y_obs": np.arange(4.0), "replicated": np.ones((3, 4))},
     {"y_obs": "array", "replicated": "array", "kind": "choice"},
+    accept=NON_FINITE_DRAWS,
 )
 add(
     "plots.variable_priors",

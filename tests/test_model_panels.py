@@ -471,6 +471,28 @@ def test_models_of_other_shapes_get_working_prior_panels():
     assert counts.predictive_figure.layout.xaxis.title.text == "exposure_s"
 
 
+def test_a_prior_that_makes_the_likelihood_undefined_is_shown_not_refused():
+    # shot noise: sd = scale * sqrt(mean), NaN whenever a prior draw makes the mean negative
+    rng = np.random.default_rng(4)
+    shift = np.linspace(500.0, 540.0, 60)
+    counts = 400.0 + 1e4 / (1.0 + ((shift - 520.7) / 2.0) ** 2)
+    counts = counts + rng.normal(0.0, 0.5 * np.sqrt(counts))
+    with pm.Model() as model:
+        x = pm.Data("shift", shift)
+        base = pm.Normal("base", 400.0, 300.0)
+        height = pm.LogNormal("height", np.log(1e4), 2.0)
+        scale = pm.HalfNormal("noise_scale", 2.0)
+        mean = base + height / (1.0 + ((x - 520.7) / 2.0) ** 2)
+        pm.Normal("counts", mean, scale * pm.math.sqrt(mean), observed=counts)
+    panel = PriorPanel(model)
+    assert "not finite" in panel.predictive_figure.layout.title.text
+    panel.set_prior("base", mu=400.0, sigma=1.0)  # no draw below zero any more
+    assert "not finite" not in panel.predictive_figure.layout.title.text
+    panel.view_selector.value = "histogram"
+    panel.set_prior("base", mu=-2000.0, sigma=1.0)  # every mean negative somewhere
+    assert "not finite" in panel.predictive_figure.layout.title.text
+
+
 @pytest.mark.parametrize("make_model", [poisson_model, matrix_model], ids=["poisson", "matrix"])
 def test_posterior_views_on_models_of_other_shapes(make_model):
     panel = PosteriorPanel(make_model(), draws=150, tune=150)

@@ -17,6 +17,8 @@ from mi_workbench.plots import (
     posterior_predictive_band,
     predicted_vs_observed,
     prior_densities,
+    model_prior_predictive,
+    predictive_histogram,
     prior_predictive,
     trace_plot,
 )
@@ -188,6 +190,32 @@ def test_posterior_predictive_band_contains_the_mean():
     np.testing.assert_allclose(mean, 1.0 + 2.0 * x, atol=0.01)
     with pytest.raises(ValueError, match="one column per x value"):
         posterior_predictive_band(x, draws[:, :3], [0.5], [2.0])
+
+
+def test_predictive_plots_leave_out_non_finite_draws_and_say_how_many():
+    # a user's likelihood can be undefined for some prior draws (e.g. a shot-noise sd
+    # sqrt(mean) with a negative mean): those draws are left out, and the title says so
+    rng = np.random.default_rng(3)
+    x = np.linspace(0.0, 1.0, 6)
+    draws = rng.normal(0.0, 1.0, (200, 6))
+    draws[:50, 2] = np.nan
+    draws[50:60, 4] = np.inf
+    fig = model_prior_predictive(x, np.zeros(6), draws)
+    high, low = np.asarray(fig.data[0].y, dtype=float), np.asarray(fig.data[1].y, dtype=float)
+    assert np.isfinite(high).all() and np.isfinite(low).all()
+    np.testing.assert_allclose(high, np.quantile(draws[60:], 0.95, axis=0))
+    assert "60 of 200 draws" in fig.layout.title.text
+    histogram = predictive_histogram(np.zeros(6), draws)
+    assert "60 of 200 draws" in histogram.layout.title.text
+    assert "not finite" not in model_prior_predictive(x, np.zeros(6), draws[60:]).layout.title.text
+    draws[:, 0] = np.nan
+    empty = model_prior_predictive(x, np.zeros(6), draws)
+    assert "200 of 200 draws" in empty.layout.title.text
+    assert np.isnan(np.asarray(empty.data[0].y, dtype=float)).all()
+    with pytest.raises(ValueError, match="one column per observation"):
+        model_prior_predictive(x, np.zeros(6), draws[:, :3])
+    with pytest.raises(TypeError, match="replicated"):
+        predictive_histogram(np.zeros(6), "draws")
 
 
 def test_predicted_vs_observed_error_bars_span_the_hdi():

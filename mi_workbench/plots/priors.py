@@ -16,14 +16,59 @@ _KINDS = ("prior", "posterior")
 
 
 def _check_replicated(replicated: object, n_obs: int) -> np.ndarray:
-    """Predictive draws as a finite (n_draws, n_obs) array."""
-    replicated = check_finite_array("replicated", replicated, ndim=2)
-    if replicated.shape[1] != n_obs:
+    """Predictive draws as a numeric (n_draws, n_obs) array; NaN and infinity are allowed.
+
+    A user's likelihood can be undefined for some prior draws (a shot-noise sd
+    ``scale * sqrt(mean)`` with a negative mean gives NaN): those draws are a result to show,
+    not bad input, so the plots leave them out and say how many (:func:`finite_draws`).
+    """
+    if replicated is None or isinstance(replicated, str):
+        raise TypeError(f"replicated must be an array of predictive draws, got {replicated!r}")
+    try:
+        replicated = np.asarray(replicated, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("replicated must contain numbers only") from None
+    if replicated.ndim != 2 or replicated.shape[0] == 0 or replicated.shape[1] != n_obs:
         raise ValueError(
-            f"replicated must have one column per observation ({n_obs}), got shape "
-            f"{replicated.shape}"
+            f"replicated must have one row per draw and one column per observation ({n_obs}), "
+            f"got shape {replicated.shape}"
         )
     return replicated
+
+
+def finite_draws(replicated: np.ndarray) -> tuple[np.ndarray, str]:
+    """The draws (rows) without NaN or infinity, and a note on how many were left out.
+
+    The note is ``""`` when every draw is finite.
+
+    Examples
+    --------
+    >>> rows, note = finite_draws(np.array([[1.0, 2.0], [np.nan, 1.0], [0.5, 0.5]]))
+    >>> rows.shape, note
+    ((2, 2), '1 of 3 draws not finite (NaN or ±inf: the likelihood is undefined there), left out')
+    """
+    replicated = np.asarray(replicated, dtype=float)
+    finite = np.isfinite(replicated).all(axis=1)
+    n_bad = int(replicated.shape[0] - finite.sum())
+    if n_bad == 0:
+        return replicated, ""
+    note = (
+        f"{n_bad} of {replicated.shape[0]} draws not finite (NaN or ±inf: the likelihood is "
+        "undefined there), left out"
+    )
+    return replicated[finite], note
+
+
+def predictive_title(kind: str, replicated: np.ndarray, histogram: bool = False) -> str:
+    """Title of a predictive figure, with :func:`finite_draws`' note when draws were left out."""
+    if histogram:
+        title = f"{kind.capitalize()} predictive distribution of all observations, and the data"
+    elif kind == "prior":
+        title = "Prior predictive: mean curves drawn from the priors, and where data would fall"
+    else:
+        title = "Posterior predictive: the fitted model's 90 % band of new data, and the data"
+    note = finite_draws(replicated)[1]
+    return f"{title}<br><sub>{note}</sub>" if note else title
 
 
 #: Probability mass of the prior that the density plots show.
@@ -339,9 +384,16 @@ def variable_priors(
 
 
 def predictive_band(draws: np.ndarray, prob: float = PREDICTIVE_BAND_PROB) -> np.ndarray:
-    """Pointwise central band of predictive draws (n_draws, n_points): array (2, n_points)."""
+    """Pointwise central band of predictive draws (n_draws, n_points): array (2, n_points).
+
+    Draws with NaN or infinity are left out (:func:`finite_draws`); with none left the band
+    is NaN (not drawn).
+    """
+    draws = finite_draws(draws)[0]
+    if draws.shape[0] == 0:
+        return np.full((2, draws.shape[1]), np.nan)
     tail = (1.0 - prob) / 2.0
-    return np.quantile(np.asarray(draws, dtype=float), [tail, 1.0 - tail], axis=0)
+    return np.quantile(draws, [tail, 1.0 - tail], axis=0)
 
 
 def prior_predictive_arrays(
@@ -393,7 +445,8 @@ def model_prior_predictive(
     x_obs, y_obs : array (n_obs,)
         The data: x positions (an input, or the observation index) and observations.
     replicated : array (n_draws, n_obs)
-        Prior predictive draws of the observations (noise included).
+        Prior predictive draws of the observations (noise included). Draws holding NaN or
+        infinity (the likelihood undefined for them) are left out, and the title says how many.
     x_grid, mean_draws : array (n_points,) and (n_draws, n_points), optional
         The noise-free mean drawn from the prior (curves), over ``x_grid`` (sorted).
     x_label, y_label : str
@@ -466,11 +519,7 @@ def model_prior_predictive(
         xaxis_title=x_label,
         yaxis_title=y_label,
         yaxis_range=predictive_y_range(y_obs),
-        title=(
-            "Prior predictive: mean curves drawn from the priors, and where data would fall"
-            if kind == "prior"
-            else "Posterior predictive: the fitted model's 90 % band of new data, and the data"
-        ),
+        title=predictive_title(kind, replicated),
         height=420,
         legend={"x": 0.01, "y": 0.99},
     )
@@ -493,7 +542,7 @@ def predictive_histogram(
     y_obs = check_finite_array("y_obs", y_obs, ndim=1)
     kind = check_choice("kind", kind, _KINDS)
     replicated = _check_replicated(replicated, y_obs.size)
-    x_rep, d_rep = histogram_curve(replicated)
+    x_rep, d_rep = histogram_curve(finite_draws(replicated)[0])
     x_obs, d_obs = histogram_curve(y_obs, bins=max(5, min(_N_BINS, y_obs.size // 5)))
     fig = go.Figure(
         [
@@ -520,7 +569,7 @@ def predictive_histogram(
         xaxis_title=label,
         yaxis_title="density",
         xaxis_range=predictive_y_range(y_obs),
-        title=f"{kind.capitalize()} predictive distribution of all observations, and the data",
+        title=predictive_title(kind, replicated, histogram=True),
         height=380,
         legend={"x": 0.01, "y": 0.99},
     )

@@ -27,9 +27,11 @@ from mi_workbench.models.predictive import PriorPredictive
 from mi_workbench.models.priors import Prior
 from mi_workbench.plots.priors import (
     density_curve,
+    finite_draws,
     histogram_curve,
     model_prior_predictive,
     predictive_histogram,
+    predictive_title,
     prior_predictive_arrays,
     prior_title,
     variable_priors,
@@ -350,9 +352,11 @@ class ModelPriorPanel(PriorPanel):
         if fig is None or name is None:
             return
         axis, y_obs, replicated, mean = self._predictive_parts(name)
+        histogram = self.view_selector.value == "histogram"
         with fig.batch_update():
-            if self.view_selector.value == "histogram":
-                fig.data[0].x, fig.data[0].y = histogram_curve(replicated)
+            fig.layout.title.text = predictive_title("prior", replicated, histogram=histogram)
+            if histogram:
+                fig.data[0].x, fig.data[0].y = histogram_curve(finite_draws(replicated)[0])
                 return
             arrays = prior_predictive_arrays(
                 axis.values, replicated, axis.grid if mean is not None else None, mean
