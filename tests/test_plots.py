@@ -12,13 +12,13 @@ from mi_workbench.models import Prior, default_regression_priors
 from mi_workbench.plots import (
     TEMPLATE,
     ess_comparison,
+    model_prior_predictive,
     pair_plot,
     posterior_marginals,
     posterior_predictive_band,
     predicted_vs_observed,
-    prior_densities,
-    model_prior_predictive,
     predictive_histogram,
+    prior_densities,
     prior_predictive,
     trace_plot,
 )
