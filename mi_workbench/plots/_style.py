@@ -8,6 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 import xarray as xr
 
+from mi_workbench._checks import check_str_sequence
+
 #: Colours: data in dark grey, draws and posteriors in blue, truths in orange, chains distinct.
 COLORS = {
     "data": "#222222",
@@ -51,24 +53,29 @@ def axis_label(
     return f"{name} ({unit})"
 
 
-def posterior_dataset(idata: xr.DataTree | xr.Dataset) -> xr.Dataset:
-    """The posterior as a Dataset, from a DataTree with a ``posterior`` group or a Dataset."""
+def posterior_dataset(idata: xr.DataTree | xr.Dataset, name: str = "idata") -> xr.Dataset:
+    """The posterior as a Dataset, from a DataTree with a ``posterior`` group or a Dataset.
+
+    ``name`` is the argument ``idata`` came from, for the error messages.
+    """
     if isinstance(idata, xr.Dataset):
         posterior = idata
     elif isinstance(idata, xr.DataTree):
         if "posterior" not in idata.children:
             raise ValueError(
-                "idata has no posterior group: pass the result of fit() or metropolis()"
+                f"{name} has no posterior group: pass the result of fit() or metropolis()"
             )
         posterior = idata["posterior"].to_dataset()
     else:
         raise TypeError(
-            f"idata must be an xarray DataTree (as fit() returns) or a posterior Dataset, "
+            f"{name} must be an xarray DataTree (as fit() returns) or a posterior Dataset, "
             f"got {type(idata).__name__}"
         )
     missing = [d for d in ("chain", "draw") if d not in posterior.dims]
     if missing:
-        raise ValueError(f"the posterior must have dims 'chain' and 'draw'; missing {missing}")
+        raise ValueError(
+            f"the posterior of {name} must have dims 'chain' and 'draw'; missing {missing}"
+        )
     return posterior
 
 
@@ -83,9 +90,7 @@ def scalar_parameters(
     posterior = posterior_dataset(idata)
     if var_names is None:
         var_names = list(posterior.data_vars)
-    elif isinstance(var_names, str):
-        var_names = [var_names]
-    var_names = list(var_names)
+    var_names = check_str_sequence("var_names", var_names, allow_empty=True, allow_str=True)
     if not var_names:
         raise ValueError("var_names must name at least one posterior variable, got []")
     unknown = [v for v in var_names if v not in posterior]

@@ -217,6 +217,12 @@ def acquisition_slice(
             f"landscape must be an xarray.Dataset from campaign.acquisition_landscape(), got "
             f"{type(landscape).__name__}"
         )
+    for name, data in (("observed", observed), ("suggested", suggested)):
+        if data is not None and not isinstance(data, xr.Dataset):
+            raise TypeError(
+                f"{name} must be an xarray.Dataset (campaign.history or a suggested batch) or "
+                f"None, got {type(data).__name__}"
+            )
     x_name, y_name = landscape.attrs.get("x"), landscape.attrs.get("y")
     if x_name is None or y_name is None or x_name not in landscape or y_name not in landscape:
         raise ValueError("landscape must name its slice variables in attrs['x'] and attrs['y']")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from mi_workbench._checks import check_finite_array
 from mi_workbench.plots._style import COLORS, TEMPLATE
 
 _REQUIRED_COLUMNS = ("free_energy", "stderr")
@@ -70,10 +71,11 @@ def free_energy_plot(
     if x is None:
         positions = np.arange(len(table), dtype=float)
     else:
-        positions = np.asarray(x, dtype=float)
-        if positions.shape != (len(table),) or not np.all(np.isfinite(positions)):
+        positions = check_finite_array("x", x, ndim=1)
+        if positions.shape != (len(table),):
             raise ValueError(
-                f"x must hold one finite number per table row ({len(table)}), got {list(x)!r}"
+                f"x must hold one finite number per table row ({len(table)}), "
+                f"got {positions.size} number(s)"
             )
     order = np.argsort(positions, kind="stable")
     positions = positions[order]

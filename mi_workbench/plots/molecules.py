@@ -261,6 +261,7 @@ def property_plane(
         ``xtb_<prop>``; predicted means are drawn with +- sd error bars, xTB values as diamonds.
     title : str, optional
     height : int
+        Figure height in pixels (at least 10).
 
     Returns
     -------
@@ -282,6 +283,7 @@ def property_plane(
     y = _check_property("y", y)
     if x == y:
         raise ValueError(f"x and y must be two different properties, got {x!r} twice")
+    height = check_positive_int("height", height, minimum=10)
     fig = go.Figure()
     fig.add_traces(plane_traces(training, x, y, result=result, molecules=molecules))
     fig.update_layout(

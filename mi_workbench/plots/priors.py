@@ -130,6 +130,11 @@ def prior_densities(
     for name, prior in priors.items():
         if not isinstance(prior, Prior):
             raise TypeError(f"priors[{name!r}] must be a Prior, got {type(prior).__name__}")
+    if titles is not None and not isinstance(titles, Mapping):
+        raise TypeError(
+            f"titles must be a dict of prior name -> subplot title or None, got "
+            f"{type(titles).__name__}"
+        )
     titles = dict(titles or {})
     unknown = [t for t in titles if t not in priors]
     if unknown:

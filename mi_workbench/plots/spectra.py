@@ -15,7 +15,13 @@ import xarray as xr
 from plotly.subplots import make_subplots
 from scipy import stats
 
-from mi_workbench._checks import check_finite_array, check_positive_int
+from mi_workbench._checks import (
+    check_finite_array,
+    check_finite_number,
+    check_positive_int,
+    check_seed,
+    check_str_sequence,
+)
 from mi_workbench.physics.excitons import N_MAX_DEFAULT, cu2o_absorption
 from mi_workbench.plots._style import COLORS, TEMPLATE, data_markers, hdi, posterior_dataset
 
@@ -213,7 +219,7 @@ def posterior_spectrum_draws(
         if name in posterior
     }
     total = stacked["Eg"].size
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_seed("random_seed", random_seed))
     picked = np.sort(rng.choice(total, size=min(n_draws, total), replace=False))
     curves = np.empty((picked.size, energy.size))
     for row, index in enumerate(picked):
@@ -335,8 +341,11 @@ def spectrum_predictive_band(
     return fig
 
 
-def _as_posteriors(idata, labels) -> dict[str, xr.Dataset]:
-    """``{label: posterior Dataset}`` from one result or a dict/list of results."""
+def _as_posteriors(idata, labels, name: str = "idata") -> dict[str, xr.Dataset]:
+    """``{label: posterior Dataset}`` from one result or a dict/list of results.
+
+    ``name`` is the argument ``idata`` came from, for the error messages.
+    """
     if isinstance(idata, (xr.Dataset, xr.DataTree)):
         items = [("posterior" if labels is None else str(labels[0]), idata)]
     elif isinstance(idata, Mapping):
@@ -349,17 +358,17 @@ def _as_posteriors(idata, labels) -> dict[str, xr.Dataset]:
         items = list(zip(labels, idata, strict=True))
     else:
         raise TypeError(
-            "idata must be a DataTree (as fit() returns), a posterior Dataset, or a dict or "
+            f"{name} must be a DataTree (as fit() returns), a posterior Dataset, or a dict or "
             f"list of them, got {type(idata).__name__}"
         )
     if not items:
-        raise ValueError("give at least one posterior")
+        raise ValueError(f"{name} is empty: give at least one posterior")
     out = {}
     for label, value in items:
-        posterior = posterior_dataset(value)
+        posterior = posterior_dataset(value, name)
         missing = [v for v in ("Eg", "Ry") if v not in posterior]
         if missing:
-            raise ValueError(f"the posterior {label!r} has no {missing}")
+            raise ValueError(f"{name}: the posterior {label!r} has no {missing}")
         out[str(label)] = posterior
     return out
 
@@ -472,9 +481,7 @@ def gap_rydberg_posteriors(
         raise ValueError(f"truths names {unknown}, which are not among the posteriors {names}")
     if eg_offset_ev is None:
         eg_offset_ev = round(float(posteriors[names[0]]["Eg"].median()), 3)
-    offset = float(eg_offset_ev)
-    if not np.isfinite(offset):
-        raise ValueError(f"eg_offset_ev must be finite, got {eg_offset_ev!r}")
+    offset = check_finite_number("eg_offset_ev", eg_offset_ev)
     eg_title = f"Eg - {offset:.4f} eV (meV)"
     fig = make_subplots(rows=1, cols=2, subplot_titles=(eg_title, "Ry (meV)"))
     for i, (label, posterior) in enumerate(posteriors.items()):
@@ -512,10 +519,10 @@ def shift_draws(idata_a, idata_b, *, random_seed: int = 0) -> dict[str, np.ndarr
     >>> shifts["Eg"].mean()  # doctest: +SKIP
     -4.0
     """
-    a = _as_posteriors(idata_a, None)
-    b = _as_posteriors(idata_b, None)
+    a = _as_posteriors(idata_a, None, "idata_a")
+    b = _as_posteriors(idata_b, None, "idata_b")
     a, b = next(iter(a.values())), next(iter(b.values()))
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_seed("random_seed", random_seed))
     out = {}
     for name in ("Eg", "Ry"):
         first = rng.permutation(a[name].values.ravel())
@@ -562,8 +569,9 @@ def shift_posteriors(
     >>> fig = shift_posteriors(idata_ref, idata_film, truth)  # doctest: +SKIP
     """
     hdi_prob = _check_prob(hdi_prob)
+    labels = check_str_sequence("labels", labels)
     if len(labels) != 2:
-        raise ValueError(f"labels must be a pair (a, b), got {labels!r}")
+        raise ValueError(f"labels must be a pair of names (a, b), got {labels!r}")
     shifts = shift_draws(idata_a, idata_b, random_seed=random_seed)
     percent = f"{100 * hdi_prob:g}%"
     titles = []

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from mi_workbench._checks import check_finite_array
+from mi_workbench._checks import check_finite_array, check_finite_number
 from mi_workbench.plots._style import CHAIN_COLORS, COLORS, TEMPLATE, data_markers
 
 __all__ = ["compute_budget_curve", "fidelity_scatter", "learning_curves"]
@@ -115,7 +115,7 @@ def compute_budget_curve(
         As returned by :func:`mi_workbench.design.budget.budget_curve` (columns
         ``cheap_fraction``, ``n_low``, ``n_high``, ``rmse``, ``rmse_se``, ``predicted_sd``).
     current_fraction : float, optional
-        The fraction to mark (the nearest row of ``table``).
+        The fraction to mark, in [0, 1] (the nearest row of ``table`` is marked).
     units : str
         Unit of the RMSE.
     title : str, optional
@@ -136,6 +136,13 @@ def compute_budget_curve(
     >>> list(compute_budget_curve(table, 0.01).data[3].y)
     [0.6]
     """
+    if current_fraction is not None:
+        current_fraction = check_finite_number("current_fraction", current_fraction)
+        if not 0.0 <= current_fraction <= 1.0:
+            raise ValueError(
+                f"current_fraction must be a share of the budget in [0, 1] or None, "
+                f"got {current_fraction!r}"
+            )
     columns = ("cheap_fraction", "n_low", "n_high", "rmse", "rmse_se", "predicted_sd")
     table = _check_table(table, "table", columns).sort_values("cheap_fraction")
     fractions = table["cheap_fraction"].to_numpy(float)
@@ -248,7 +255,18 @@ def fidelity_scatter(
     3
     """
     y_low = check_finite_array("y_low", y_low, ndim=1)
-    y_high = np.asarray(y_high, dtype=float)
+    if y_high is None or isinstance(y_high, str):
+        kind = "None" if y_high is None else f"the text {y_high!r}"
+        raise TypeError(f"y_high must be an array of numbers (NaN where missing), got {kind}")
+    try:
+        y_high = np.asarray(y_high, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("y_high must contain numbers only (NaN where missing)") from None
+    if np.isinf(y_high).any():
+        raise ValueError(
+            f"y_high contains an infinite value at position {int(np.argmax(np.isinf(y_high)))}; "
+            "mark a missing expensive value with NaN"
+        )
     if y_high.shape != y_low.shape:
         raise ValueError(
             f"y_low and y_high must have the same shape, got {y_low.shape} and {y_high.shape}"
@@ -258,8 +276,19 @@ def fidelity_scatter(
         raise ValueError("y_high needs at least 2 finite values")
     x, y = y_low[both], y_high[both]
     lo, hi = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
-    slope, intercept = np.polyfit(x, y, 1)
-    r = float(np.corrcoef(x, y)[0, 1])
+    # the least-squares line from centred values (exact for a constant y, no polyfit warnings)
+    dx, dy = x - x.mean(), y - y.mean()
+    with np.errstate(over="ignore", invalid="ignore"):
+        sxx, sxy, syy = float(dx @ dx), float(dx @ dy), float(dy @ dy)
+        slope = sxy / sxx if sxx > 0 else 0.0
+        intercept = float(y.mean()) - slope * float(x.mean())
+        ends = [slope * lo + intercept, slope * hi + intercept]
+    if not np.all(np.isfinite([slope, intercept, *ends])):
+        raise ValueError(
+            "y_low and y_high are too large to fit a line through them (largest magnitude "
+            f"{max(abs(lo), abs(hi)):.3g}); check their units"
+        )
+    r_text = f"{sxy / np.sqrt(sxx * syy):.2f}" if sxx > 0 and syy > 0 else "undefined"
     fig = go.Figure(
         [
             data_markers(x, y, name=f"{both.sum()} items", size=6),
@@ -272,9 +301,9 @@ def fidelity_scatter(
             ),
             go.Scatter(
                 x=[lo, hi],
-                y=[slope * lo + intercept, slope * hi + intercept],
+                y=ends,
                 mode="lines",
-                name=f"least squares: {slope:.2f} x + {intercept:.2f} (r = {r:.2f})",
+                name=f"least squares: {slope:.2f} x + {intercept:.2f} (r = {r_text})",
                 line={"color": COLORS["reference"]},
             ),
         ]

@@ -21,7 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 import xarray as xr
 
-from mi_workbench._checks import check_positive_int
+from mi_workbench._checks import check_positive_int, check_str_sequence
 from mi_workbench.design.campaign import Campaign
 from mi_workbench.plots._style import TEMPLATE
 from mi_workbench.plots.design import acquisition_slice, best_so_far, predicted_vs_measured
@@ -317,6 +317,12 @@ class CampaignPanel(Panel):
 
     def _default_slice(self, choices, requested):
         if requested is not None:
+            requested = check_str_sequence("slice_variables", requested)
+            if len(requested) != 2:
+                raise ValueError(
+                    f"slice_variables must be a pair of names (x, y) from {choices}, "
+                    f"got {len(requested)} name(s)"
+                )
             x, y = requested
             for name, value in (("slice_variables[0]", x), ("slice_variables[1]", y)):
                 if value not in choices:

@@ -52,6 +52,8 @@ PARETO_K_MAX = 0.7
 _MAX_DEFAULT_SIZE = 8
 _MAX_PAIR_ELEMENTS = 6
 _N_PRIOR_DRAWS = 500
+# passed by _from_idata instead of a model: a panel on a posterior alone (model=None is refused)
+_POSTERIOR_ONLY = object()
 
 
 @contextlib.contextmanager
@@ -133,7 +135,8 @@ class ModelPosteriorPanel(PosteriorPanel):
     observed : str, optional
         The observed variable of the predictive checks and LOO; default the first.
     target_accept : float
-        NUTS' target acceptance (raise it towards 0.95 when the diagnostics report divergences).
+        NUTS' target acceptance, in (0, 1) (raise it towards 0.95 when the diagnostics report
+        divergences).
 
     Attributes
     ----------
@@ -183,6 +186,13 @@ class ModelPosteriorPanel(PosteriorPanel):
         target_accept: float = 0.8,
     ) -> None:
         super().__init__()
+        if model is None:
+            raise TypeError(
+                "model must be a pymc.Model or a ModelPriorPanel, got None; for a posterior "
+                "without its model use PosteriorPanel.from_idata(idata)"
+            )
+        if model is _POSTERIOR_ONLY:
+            model = None
         if isinstance(model, ModelPriorPanel):
             self._prior_panel: ModelPriorPanel | None = model
             structure = model.structure
@@ -196,6 +206,10 @@ class ModelPosteriorPanel(PosteriorPanel):
         self.chains = check_positive_int("chains", chains)
         self.random_seed = check_positive_int("random_seed", random_seed, minimum=0)
         self.target_accept = check_finite_number("target_accept", target_accept)
+        if not 0.0 < self.target_accept < 1.0:
+            raise ValueError(
+                f"target_accept must be strictly between 0 and 1, got {self.target_accept!r}"
+            )
         self._structure = structure
         self._var_names = None if var_names is None else [str(v) for v in var_names]
         self._observed = observed
@@ -240,7 +254,7 @@ class ModelPosteriorPanel(PosteriorPanel):
                 "idata must be an xarray.DataTree with a 'posterior' group (what pm.sample and "
                 f"mi_workbench.inference.fit return), got {type(idata).__name__}"
             )
-        panel = cls(model, **kwargs)
+        panel = cls(_POSTERIOR_ONLY if model is None else model, **kwargs)
         if model is not None:
             panel._add_checks(panel._structure.model, idata, cancel=None)
         panel._accept((panel._structure.model if model is not None else None, idata, None))

@@ -191,6 +191,11 @@ class SpectrumFitPanel(SamplingPanel):
         if len(labels) < len(self._datasets):
             raise ValueError(f"labels must name each data set, got {labels!r}")
         self.labels = tuple(str(label) for label in labels[: len(self._datasets)])
+        if priors is not None and not isinstance(priors, Mapping):
+            raise TypeError(
+                "priors must be a dict of name -> (centre, spread), e.g. "
+                f"{{'Eg': (2.17, 0.01)}}, or None, got {type(priors).__name__}"
+            )
         self._priors = exciton_priors(priors)
         self.draws = check_positive_int("draws", draws)
         self.tune = check_positive_int("tune", tune)
