@@ -21,7 +21,11 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from scipy import special
 
-from mi_workbench._checks import check_finite_array, check_positive_int
+from mi_workbench._checks import (
+    check_finite_array,
+    check_finite_number,
+    check_positive_int,
+)
 from mi_workbench.design.surrogates import (
     DEFAULT_CHUNK_SIZE,
     EXACT_SAMPLE_MAX,
@@ -44,21 +48,36 @@ def _norm_pdf(z):
     return _INV_SQRT_2PI * np.exp(-0.5 * z * z)
 
 
+def _scores_input(name: str, values) -> np.ndarray:
+    """``values`` as a float array of finite numbers (empty allowed: no candidates)."""
+    if isinstance(values, np.ndarray | list | tuple) and np.size(values) == 0:
+        return np.asarray(values, dtype=float)
+    return check_finite_array(name, values)
+
+
 def _mean_sd(mean, sd) -> tuple[np.ndarray, np.ndarray]:
-    mean = np.asarray(mean, dtype=float)
-    sd = np.asarray(sd, dtype=float)
+    mean = _scores_input("mean", mean)
+    sd = _scores_input("sd", sd)
     if mean.shape != sd.shape:
         raise ValueError(f"mean and sd must have the same shape, got {mean.shape} and {sd.shape}")
-    if np.any(sd < 0) or np.any(np.isnan(sd)):
-        raise ValueError("sd must be >= 0 everywhere (a standard deviation)")
+    if np.any(sd < 0):
+        raise ValueError(
+            f"sd must be >= 0 everywhere (a standard deviation), got {float(sd.min())!r}"
+        )
     return mean, sd
 
 
 def _improvement(mean, best, minimize, xi):
-    best = float(best)
-    if not math.isfinite(best):
-        raise ValueError(f"best must be a finite number, got {best!r}")
+    best = check_finite_number("best", best)
+    xi = check_finite_number("xi", xi)
     return (best - xi - mean) if minimize else (mean - best - xi)
+
+
+def _interval_end(name: str, value) -> float:
+    """An end of an interval: a finite number or +-infinity (an open end), not NaN."""
+    if isinstance(value, (float, np.floating)) and math.isinf(value):
+        return float(value)
+    return check_finite_number(name, value)
 
 
 def expected_improvement(mean, sd, best, *, minimize: bool = True, xi: float = 0.0) -> np.ndarray:
@@ -113,7 +132,8 @@ def confidence_bound(mean, sd, best=None, *, minimize: bool = True, kappa: float
     0.0
     """
     mean, sd = _mean_sd(mean, sd)
-    if not math.isfinite(kappa) or kappa < 0:
+    kappa = check_finite_number("kappa", kappa)
+    if kappa < 0:
         raise ValueError(f"kappa must be a finite number >= 0, got {kappa!r}")
     return (kappa * sd - mean) if minimize else (mean + kappa * sd)
 
@@ -153,8 +173,8 @@ def probability_in_interval(mean, sd, low=-np.inf, high=np.inf) -> np.ndarray:
     0.95
     """
     mean, sd = _mean_sd(mean, sd)
-    low, high = float(low), float(high)
-    if math.isnan(low) or math.isnan(high) or not low < high:
+    low, high = _interval_end("low", low), _interval_end("high", high)
+    if not low < high:
         raise ValueError(f"the interval needs low < high, got low={low!r}, high={high!r}")
     with np.errstate(divide="ignore", invalid="ignore"):
         safe = np.where(sd > 0, sd, 1.0)
@@ -198,8 +218,9 @@ def thompson_sampling(
     >>> thompson_sampling(gp, np.linspace(0, 1, 50)[:, None], rng=0).shape
     (50,)
     """
+    m = _check_surrogate_candidates(surrogate, X_candidates)
+    chunk_size = check_positive_int("chunk_size", chunk_size)
     rng = _as_rng(rng)
-    m = len(X_candidates)
     if m <= EXACT_SAMPLE_MAX:
         return _signed(surrogate.sample(X_candidates, 1, rng)[0], minimize)
     draw = surrogate.sample_functions(1, rng)
@@ -207,6 +228,16 @@ def thompson_sampling(
     for start, block in iter_chunks(X_candidates, chunk_size):
         out[start : start + len(block)] = draw(block)[0]
     return _signed(out, minimize)
+
+
+def _check_surrogate_candidates(surrogate, X_candidates) -> int:
+    """The number of candidates; raise unless ``surrogate`` is fitted and can score them."""
+    if not isinstance(surrogate, Surrogate):
+        raise TypeError(
+            "surrogate must be a fitted Surrogate (e.g. make_surrogate('gp').fit(X, y)), got "
+            f"{type(surrogate).__name__}"
+        )
+    return surrogate.check_candidates(X_candidates, "X_candidates")
 
 
 def _expected_max_gain(a: np.ndarray, b: np.ndarray) -> float:
@@ -313,8 +344,13 @@ def knowledge_gradient(
     True
     """
     max_exact = check_positive_int("max_exact", max_exact, minimum=2)
+    m = _check_surrogate_candidates(surrogate, X_candidates)
+    chunk_size = check_positive_int("chunk_size", chunk_size)
+    if noise_sd is not None:
+        noise_sd = check_finite_number("noise_sd", noise_sd)
+        if noise_sd < 0:
+            raise ValueError(f"noise_sd must be a number >= 0 or None, got {noise_sd!r}")
     rng = _as_rng(rng)
-    m = len(X_candidates)
     if m <= max_exact:
         X_subset = np.asarray(X_candidates, dtype=float)
         subset = np.arange(m)
@@ -324,9 +360,10 @@ def knowledge_gradient(
         subset = _kg_subset(_signed(mean_all, minimize), sd_all, max_exact, rng)
         X_subset = np.asarray(X_candidates[subset], dtype=float)
         mean = mean_all[subset]
-    noise_var = float(surrogate.noise_sd_ if noise_sd is None else noise_sd) ** 2
+    with np.errstate(over="ignore"):
+        noise_var = float(np.square(surrogate.noise_sd_ if noise_sd is None else noise_sd))
     if not math.isfinite(noise_var):
-        raise ValueError(f"noise_sd must be a finite number, got {noise_sd!r}")
+        raise ValueError(f"noise_sd is too large (its square overflows), got {noise_sd!r}")
     cov = surrogate.posterior_covariance(X_subset)
     a = _signed(mean, minimize)
     variance = np.maximum(np.diag(cov), 0.0) + noise_var
@@ -480,7 +517,11 @@ def score_candidates(
     (100,)
     """
     name = acquisition_name(acquisition)
-    params = dict(acquisition_params or {})
+    params = _check_acquisition_params(name, acquisition_params)
+    m = _check_surrogate_candidates(surrogate, X_candidates)
+    chunk_size = check_positive_int("chunk_size", chunk_size)
+    if best is not None:
+        best = check_finite_number("best", best)
     if name == "thompson_sampling":
         return thompson_sampling(
             surrogate, X_candidates, minimize=minimize, rng=rng, chunk_size=chunk_size
@@ -492,7 +533,7 @@ def score_candidates(
     function = ACQUISITIONS[name]
     if name in ("expected_improvement", "probability_of_improvement") and best is None:
         raise ValueError(f"{name} needs best (the best observed value)")
-    out = np.empty(len(X_candidates))
+    out = np.empty(m)
     for start, block in iter_chunks(X_candidates, chunk_size):
         mean, sd = surrogate.predict(block, chunk_size=len(block))
         out[start : start + len(block)] = function(mean, sd, best, minimize=minimize, **params)
@@ -598,9 +639,10 @@ def select_batch(
             f"acquisition='thompson_sampling', got {acquisition!r}; use "
             "method='kriging_believer' for other acquisitions"
         )
+    chunk_size = check_positive_int("chunk_size", chunk_size)
     shape = getattr(X_candidates, "shape", None)
-    if shape is None:
-        X_candidates = np.asarray(X_candidates, dtype=float)
+    if shape is None or isinstance(X_candidates, np.ndarray):
+        X_candidates = check_finite_array("X_candidates", X_candidates)
         shape = X_candidates.shape
     if len(shape) != 2:
         raise ValueError(f"X_candidates must be 2-dimensional, got shape {tuple(shape)}")
@@ -632,6 +674,7 @@ def select_batch(
     model = make_surrogate(surrogate)
     if refit or not model.is_fitted:
         model.fit(X_observed, y_observed)
+    model.check_candidates(X_candidates, "X_candidates")
     best = float(y_observed.min() if minimize else y_observed.max())
     params = dict(acquisition_params or {})
 

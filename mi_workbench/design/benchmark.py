@@ -31,7 +31,11 @@ import pandas as pd
 import xarray as xr
 
 from mi_workbench._checks import check_choice, check_finite_array, check_positive_int
-from mi_workbench.design.acquisition import acquisition_name, select_batch
+from mi_workbench.design.acquisition import (
+    _check_acquisition_params,
+    acquisition_name,
+    select_batch,
+)
 from mi_workbench.design.metrics import random_top_fraction, top_candidates
 from mi_workbench.design.surrogates import SURROGATES, make_surrogate
 
@@ -75,8 +79,19 @@ class Strategy:
         check_positive_int("retune_every", self.retune_every)
         check_choice("surrogate", self.surrogate, list(SURROGATES))
         object.__setattr__(self, "acquisition", acquisition_name(self.acquisition))
-        object.__setattr__(self, "surrogate_options", dict(self.surrogate_options))
-        object.__setattr__(self, "acquisition_params", dict(self.acquisition_params))
+        options = self.surrogate_options
+        if not isinstance(options, Mapping):
+            raise TypeError(
+                "surrogate_options must be a dict of keyword arguments of the surrogate class "
+                f"(e.g. {{'n_restarts': 1}}), got {options!r}"
+            )
+        try:
+            make_surrogate(self.surrogate, **options)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"surrogate_options {dict(options)}: {error}") from None
+        object.__setattr__(self, "surrogate_options", dict(options))
+        params = _check_acquisition_params(self.acquisition, self.acquisition_params)
+        object.__setattr__(self, "acquisition_params", params)
 
     def run(self, X, measure, initial, budget, *, minimize, rng) -> np.ndarray:
         """Evaluation order of one campaign: ``initial`` then ``budget - len(initial)`` choices.
@@ -223,11 +238,19 @@ def run_benchmark(
     minimize = objective == "minimize"
     X = _pool_features(space, features)
     n_pool = len(X)
-    values = oracle(space) if callable(oracle) else oracle
-    values = check_finite_array("oracle values", np.asarray(values, dtype=float), 1)
+    if callable(oracle):
+        values = check_finite_array("oracle values (returned by oracle)", oracle(space), 1)
+    elif oracle is None or isinstance(oracle, str):
+        raise TypeError(
+            "oracle must be the pool's objective values (an array) or a function of space "
+            f"that returns them, got {oracle!r}"
+        )
+    else:
+        values = check_finite_array("oracle", oracle, 1)
     if len(values) != n_pool:
         raise ValueError(f"oracle gave {len(values)} values for a pool of {n_pool} candidates")
     n_repeats = check_positive_int("n_repeats", n_repeats)
+    random_seed = check_positive_int("random_seed", random_seed, minimum=0)
     n_initial = check_positive_int("n_initial", n_initial)
     budget = check_positive_int("budget", budget)
     if not n_initial <= budget <= n_pool:

@@ -48,6 +48,7 @@ from mi_workbench._checks import (
     check_choice,
     check_finite_array,
     check_finite_number,
+    check_path,
     check_positive,
     check_positive_int,
 )
@@ -155,7 +156,7 @@ def xtb_dft_fidelity_data(
     """
     if path is None:
         return _committed_fidelity_data(bool(standardize)).copy(deep=True)
-    return _fidelity_data(path, bool(standardize))
+    return _fidelity_data(check_path("path", path), bool(standardize))
 
 
 @functools.lru_cache(maxsize=2)
@@ -387,6 +388,8 @@ def _check_y_high(y_high: object) -> np.ndarray:
         ) from None
     if y_high.ndim != 1:
         raise ValueError(f"y_high must be 1-dimensional, got shape {y_high.shape}")
+    if y_high.size == 0:
+        raise ValueError("y_high is empty")
     if np.isinf(y_high).any():
         raise ValueError("y_high contains an infinite value; use NaN for 'not computed'")
     return y_high

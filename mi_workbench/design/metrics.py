@@ -113,7 +113,11 @@ def random_top_fraction(n_pool: int, n_evaluations, *, n_top: int | None = None)
     [0.01, 0.1, 1.0]
     """
     n_pool = check_positive_int("n_pool", n_pool)
-    i = np.asarray(n_evaluations, dtype=float)
+    i = check_finite_array("n_evaluations", n_evaluations)
+    if i.ndim > 1:
+        raise ValueError(
+            f"n_evaluations must be a number or a 1-dimensional array, got shape {i.shape}"
+        )
     if np.any(i < 0) or np.any(i > n_pool):
         raise ValueError(f"n_evaluations must lie in 0..{n_pool}")
     if n_top is None:

@@ -41,7 +41,14 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from scipy import linalg, optimize
 
-from mi_workbench._checks import check_choice, check_finite_array, check_positive_int
+from mi_workbench._checks import (
+    check_choice,
+    check_finite_array,
+    check_finite_number,
+    check_positive,
+    check_positive_int,
+    check_seed,
+)
 
 #: Rows per chunk when predicting on large candidate arrays.
 DEFAULT_CHUNK_SIZE = 100_000
@@ -49,6 +56,9 @@ DEFAULT_CHUNK_SIZE = 100_000
 EXACT_SAMPLE_MAX = 2000
 
 KERNELS = ("matern52", "rbf")
+#: Largest distance from the training mean, in training standard deviations, of a prediction
+#: input (squared distances must stay finite).
+_MAX_STANDARDISED = 1e50
 _SQRT5 = math.sqrt(5.0)
 
 
@@ -377,29 +387,50 @@ class Surrogate:
         if not self.is_fitted:
             raise RuntimeError(f"{type(self).__name__} is not fitted yet; call fit(X, y) first")
 
-    def _check_length(self, X) -> int:
+    def check_candidates(self, X, name: str = "X") -> int:
+        """Number of rows of ``X``; raise naming ``name`` unless it suits :meth:`predict`.
+
+        Checks the shape (``(m, n_features_in_)``, ``m > 0``) and, for an in-memory array, that
+        every value is finite and within reach of the training data. Dask arrays and DataArrays
+        are checked chunk by chunk when predicted on.
+        """
+        self._require_fitted()
+        m = self._check_length(X, name)
+        if not hasattr(X, "shape") or isinstance(X, np.ndarray):
+            self._check_X(np.asarray(X, dtype=float), name)
+        return m
+
+    def _check_length(self, X, name: str = "X") -> int:
         shape = getattr(X, "shape", None)
         if shape is None:
-            X = np.asarray(X, dtype=float)
-            shape = X.shape
+            shape = check_finite_array(name, X).shape
         if len(shape) != 2 or shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X must have shape (n_candidates, {self.n_features_in_}) like the training "
+                f"{name} must have shape (n_candidates, {self.n_features_in_}) like the training "
                 f"data, got shape {tuple(shape)}"
             )
         if shape[0] == 0:
-            raise ValueError("X is empty")
+            raise ValueError(f"{name} is empty")
         return int(shape[0])
 
-    def _check_X(self, X: np.ndarray) -> np.ndarray:
+    def _check_X(self, X: np.ndarray, name: str = "X") -> np.ndarray:
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X must have shape (n_candidates, {self.n_features_in_}) like the training "
+                f"{name} must have shape (n_candidates, {self.n_features_in_}) like the training "
                 f"data, got shape {X.shape}"
             )
         if not np.isfinite(X).all():
             bad = np.argwhere(~np.isfinite(X))[0]
-            raise ValueError(f"X contains NaN or an infinite value at row {int(bad[0])}")
+            raise ValueError(f"{name} contains NaN or an infinite value at row {int(bad[0])}")
+        # standardised distances beyond ~1e50 overflow the kernels (NaN predictions)
+        far = np.abs(X - self._scaler.x_mean) > _MAX_STANDARDISED * self._scaler.x_scale
+        if far.any():
+            row, column = (int(i) for i in np.argwhere(far)[0])
+            raise ValueError(
+                f"{name} holds {X[row, column]!r} at row {row}, column {column}: more than "
+                f"{_MAX_STANDARDISED:.0e} standard deviations from the training data, too far "
+                "to predict at; check its units"
+            )
         return X
 
     def _sample_exact(self, Z, n_samples, rng):
@@ -574,9 +605,7 @@ class GaussianProcessSurrogate(Surrogate):
     ) -> None:
         super().__init__()
         self.kernel = check_choice("kernel", kernel, KERNELS)
-        if noise_sd is not None and (not np.isfinite(noise_sd) or noise_sd <= 0):
-            raise ValueError(f"noise_sd must be a finite number > 0 or None, got {noise_sd!r}")
-        self.noise_sd = noise_sd
+        self.noise_sd = None if noise_sd is None else check_positive("noise_sd", noise_sd)
         self.n_restarts = check_positive_int("n_restarts", n_restarts, minimum=0)
         self.full_bayes = bool(full_bayes)
         self.n_hyper_draws = check_positive_int("n_hyper_draws", n_hyper_draws)
@@ -584,7 +613,7 @@ class GaussianProcessSurrogate(Surrogate):
         self.tune = check_positive_int("tune", tune)
         self.chains = check_positive_int("chains", chains)
         self.n_path_features = check_positive_int("n_path_features", n_path_features)
-        self.random_seed = random_seed
+        self.random_seed = check_seed("random_seed", random_seed)
         self._hyper: list[tuple[np.ndarray, float, float]] = []
 
     # hyperparameters ---------------------------------------------------------------------
@@ -792,11 +821,19 @@ class SVREnsembleSurrogate(Surrogate):
     ) -> None:
         super().__init__()
         self.n_estimators = check_positive_int("n_estimators", n_estimators, minimum=2)
-        for label, value in (("C", C), ("gamma", gamma), ("epsilon", epsilon)):
-            if value is not None and (not np.isfinite(value) or value < 0):
-                raise ValueError(f"{label} must be a finite number >= 0 or None, got {value!r}")
-        self.C, self.gamma, self.epsilon = C, gamma, epsilon
-        self.random_seed = random_seed
+
+        def non_negative(label, value):
+            if value is None and label != "epsilon":
+                return None  # chosen by cross-validation
+            number = check_finite_number(label, value)
+            if number < 0:
+                raise ValueError(f"{label} must be a finite number >= 0, got {value!r}")
+            return number
+
+        self.C = non_negative("C", C)
+        self.gamma = non_negative("gamma", gamma)
+        self.epsilon = non_negative("epsilon", epsilon)
+        self.random_seed = check_seed("random_seed", random_seed)
 
     def _tune(self, Z, y) -> tuple[float, float]:
         from sklearn.model_selection import GridSearchCV, KFold
@@ -921,11 +958,9 @@ class RandomFeatureSurrogate(Surrogate):
         super().__init__()
         self.n_features = check_positive_int("n_features", n_features, minimum=2)
         self.kernel = check_choice("kernel", kernel, KERNELS)
-        if noise_sd is not None and (not np.isfinite(noise_sd) or noise_sd <= 0):
-            raise ValueError(f"noise_sd must be a finite number > 0 or None, got {noise_sd!r}")
-        self.noise_sd = noise_sd
+        self.noise_sd = None if noise_sd is None else check_positive("noise_sd", noise_sd)
         self.max_hyper_points = check_positive_int("max_hyper_points", max_hyper_points, 2)
-        self.random_seed = random_seed
+        self.random_seed = check_seed("random_seed", random_seed)
 
     def _features(self, Z) -> np.ndarray:
         return _cosine_features(Z, self._omega_scaled, self._phase, self._amplitude)
