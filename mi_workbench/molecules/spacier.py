@@ -62,7 +62,6 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -72,8 +71,10 @@ import xarray as xr
 from mi_workbench._checks import (
     check_finite_array,
     check_finite_number,
+    check_path,
     check_positive,
     check_positive_int,
+    check_seed,
 )
 from mi_workbench.data.molecules import MOLECULE_PROPERTY_UNITS
 from mi_workbench.design._journal import Journal, JournalError
@@ -273,10 +274,20 @@ def temporary_region(
     f = check_finite_number("step_fraction", step_fraction)
     if not 0.0 < f <= 1.0:
         raise ValueError(f"step_fraction must be in (0, 1], got {f!r}")
-    final_region = check_target_region(final_region, list(final_region), "final_region")
+    allowed = list(final_region) if isinstance(final_region, Mapping) else []
+    final_region = check_target_region(final_region, allowed, "final_region")
+    if not isinstance(anchor, Mapping):
+        raise TypeError(f"anchor must be a mapping {{property: value}}, got {anchor!r}")
     result = {}
     for name, (low, high) in final_region.items():
-        a = float(anchor[name])
+        if name not in anchor:
+            raise ValueError(f"anchor has no value of {name!r}, a property of final_region")
+        try:
+            a = float(anchor[name])
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"anchor[{name!r}] must be a number (NaN: not measured), got {anchor[name]!r}"
+            ) from None
         if low <= a <= high or math.isnan(a):
             result[name] = (low, high)
         else:
@@ -492,8 +503,9 @@ class ExtrapolativeDesign:
         Weights of the acquisition's uncertainty and final-distance terms.
     units : mapping, optional
         Units of properties that are not xTB's (with a custom oracle), e.g. ``{"logp": ""}``.
-    random_seed : int, optional
-        Seed of every round's generation.
+    random_seed : int or None, optional
+        Seed of every round's generation (>= 0); ``None`` draws one from fresh entropy and
+        journals it, so that a reopened design continues the same way.
     progress : bool, optional
         Show a progress bar over rounds.
 
@@ -555,8 +567,10 @@ class ExtrapolativeDesign:
             "final_weight": check_finite_number("final_weight", final_weight),
         }
         temporary_region(region, {n: math.nan for n in region}, step_fraction)  # validates
-        if isinstance(random_seed, bool) or not isinstance(random_seed, (int, np.integer)):
-            raise TypeError(f"random_seed must be an integer, got {random_seed!r}")
+        random_seed = check_seed("random_seed", random_seed)
+        if random_seed is None:
+            random_seed = int(np.random.SeedSequence().generate_state(1)[0])
+        path = check_path("journal_path", journal_path)
         oracle_name, _ = _oracle_function(oracle)
         smiles, values = self._check_initial(initial_smiles, initial_properties, properties)
         header = {
@@ -571,7 +585,6 @@ class ExtrapolativeDesign:
             "initial_smiles": smiles,
             "initial_properties": values,
         }
-        path = Path(journal_path)
         if path.exists():
             raise FileExistsError(
                 f"journal_path {str(path)!r} already exists; resume it with "
