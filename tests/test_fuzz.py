@@ -1604,6 +1604,8 @@ add(
         "n_steps": "count",
         "random_seed": "seed",
         "journal_path": "text",
+        "rule": "choice",
+        "target_weight": "scale",
     },
     accept={("random_seed", "none"): "documented: None draws a fresh seed and journals it"},
 )
@@ -1676,6 +1678,8 @@ add(
         "scales": "mapping",
         "uncertainty_weight": "scale",
         "final_weight": "scale",
+        "target_weight": "scale",
+        "rule": "choice",
     },
     extra={
         "nan_mean": ("mean", {"gap": np.array([np.nan, 2.0])}),
