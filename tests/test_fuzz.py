@@ -1186,8 +1186,9 @@ add(
         "surrogate": "choice",
         "acquisition": "choice",
         "random_seed": "seed",
+        "journal_path": "text",
     },
-    accept={("random_seed", "none"): "documented: None draws fresh randomness"},
+    accept={("random_seed", "none"): "documented: None draws a fresh seed and journals it"},
 )
 add(
     "design.DifferenceTransfer",
@@ -1576,6 +1577,13 @@ def _lattice_objective(sites) -> float:
     return float(np.sum(np.asarray(sites, dtype=float) * np.arange(len(sites))))
 
 
+def _new_journal_path():
+    import tempfile
+    from pathlib import Path
+
+    return Path(tempfile.mkdtemp(prefix="fuzz-design-")) / "design.jsonl"
+
+
 add(
     "molecules.ExtrapolativeDesign",
     lambda: {
@@ -1583,7 +1591,7 @@ add(
         "initial_smiles": _SMALL_SMILES,
         "oracle": descriptor_oracle,
         "units": {"heavy_atoms": "", "logp": ""},
-        "journal_path": None,
+        "journal_path": _new_journal_path(),
         "batch_size": 2,
         "n_particles": 8,
         "n_steps": 2,
@@ -1597,8 +1605,11 @@ add(
         "n_particles": "count",
         "n_steps": "count",
         "random_seed": "seed",
+        "journal_path": "text",
+        "rule": "choice",
+        "target_weight": "scale",
     },
-    accept={("random_seed", "none"): "documented: None draws fresh randomness"},
+    accept={("random_seed", "none"): "documented: None draws a fresh seed and journals it"},
 )
 add(
     "molecules.NGramLanguageModel",
@@ -1669,6 +1680,8 @@ add(
         "scales": "mapping",
         "uncertainty_weight": "scale",
         "final_weight": "scale",
+        "target_weight": "scale",
+        "rule": "choice",
     },
     extra={
         "nan_mean": ("mean", {"gap": np.array([np.nan, 2.0])}),
@@ -1793,21 +1806,40 @@ add(
         "max_tokens": "count",
         "invalid_reward": "real",
         "random_seed": "seed",
+        "journal_path": "text",
     },
-    accept={("random_seed", "none"): "documented: None draws fresh randomness"},
+    accept={("random_seed", "none"): "documented: None draws a fresh seed and journals it"},
 )
 add(
     "molecules.uct_search",
     {"objective": _lattice_objective, "n_sites": 4, "n_evaluations": 3},
     {"objective": "callable", "n_sites": "count", "n_evaluations": "count"},
 )
+
+
+class _ConstantModel:
+    """A stand-in forward model: the same prediction for every molecule."""
+
+    def predict(self, smiles):
+        return np.full(len(smiles), 2.5), np.full(len(smiles), 0.1)
+
+
+class _StayingLanguageModel:
+    """A stand-in language model that proposes the molecule it is given."""
+
+    def propose(self, smiles, rng):
+        return smiles
+
+
 add(
     "molecules.IQSPR",
-    {"forward_models": {}, "target_region": {"homo_lumo_gap": (2.0, 3.0)}},
-    {"forward_models": "mapping", "target_region": "mapping"},
-    skip={
-        ("baseline", "run"): "needs fitted forward models: the valid call is in tests/test_iqspr.py"
+    lambda: {
+        "forward_models": {"homo_lumo_gap": _ConstantModel()},
+        "target_region": {"homo_lumo_gap": (2.0, 3.0)},
+        "language_model": _StayingLanguageModel(),
     },
+    {"forward_models": "mapping", "target_region": "mapping", "language_model": "callable"},
+    skip={("language_model", "none"): "the default language model trains on the NCI corpus"},
 )
 add(
     "molecules.PropertyModel",
@@ -1818,6 +1850,7 @@ add(
     "molecules.TargetRegion",
     {"bounds": {"homo_lumo_gap": (2.0, 3.0)}},
     {"bounds": "mapping", "known": "sequence"},
+    names={"bounds": "target_region"},
     skip={("known", "none"): "None is the documented default"},
     extra={
         "inverted": ("bounds", {"homo_lumo_gap": (3.0, 2.0)}),
@@ -1986,24 +2019,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "inference.metropolis-model-text": "accepted without error (reaches compiling/fitting)",
     "inference.metropolis-model-number": "accepted without error (reaches compiling/fitting)",
     "inference.select_model-random_seed-negative": "accepted without error (reaches compiling/fitting)",
-    "molecules.ExtrapolativeDesign-baseline-run": "obscure TypeError (argument should be a str or an os.PathLike object where __fs)",
-    "molecules.ExtrapolativeDesign-random_seed-negative": "TypeError without the argument's name (argument should be a str or an os.PathLike object where __fs)",
-    "molecules.join_tokens-tokens-none": "TypeError without the argument's name ('NoneType' object is not iterable)",
-    "molecules.join_tokens-tokens-number": "TypeError without the argument's name ('int' object is not iterable)",
-    "molecules.load_smiles_corpus-elements-none": "TypeError without the argument's name ('NoneType' object is not iterable)",
-    "molecules.load_smiles_corpus-elements-number": "TypeError without the argument's name ('int' object is not iterable)",
-    "molecules.temporary_region-final_region-number": "TypeError without the argument's name ('int' object is not iterable)",
-    "molecules.temporary_region-anchor-text": "TypeError without the argument's name (string indices must be integers, not 'str')",
-    "molecules.temporary_region-anchor-number": "TypeError without the argument's name ('int' object is not subscriptable)",
-    "molecules.IQSPR-target_region-text": "TypeError without the argument's name (forward_models must be a non-empty mapping {property: model})",
-    "molecules.IQSPR-target_region-number": "TypeError without the argument's name (forward_models must be a non-empty mapping {property: model})",
-    "molecules.TargetRegion-bounds-text": "TypeError without the argument's name (target_region must be a mapping {property: (low, high)}, e.g)",
-    "molecules.TargetRegion-bounds-number": "TypeError without the argument's name (target_region must be a mapping {property: (low, high)}, e.g)",
-    "molecules.TargetRegion-known-number": "TypeError without the argument's name (argument of type 'int' is not iterable)",
-    "molecules.TargetRegion-bounds-inverted": "ValueError without the argument's name (target_region['homo_lumo_gap'] = (3.0, 2.0) is inverted: low)",
-    "molecules.TargetRegion-bounds-nan": "ValueError without the argument's name (target_region['homo_lumo_gap'] low bound is NaN; use None (o)",
-    "molecules.verify_molecules-molecules-none": "TypeError without the argument's name ('NoneType' object is not iterable)",
-    "molecules.verify_molecules-molecules-number": "TypeError without the argument's name ('int' object is not iterable)",
 }
 
 

@@ -146,9 +146,88 @@ def test_acquisition_balances_region_uncertainty_and_final_distance():
     assert np.argmax(terms["score"]) == 2
 
 
+def _lecture_by_brute_force(f, sigma, low, high, lam):
+    """max over Y* of -||Y* - f||^2 - sigma - lam * inf_{Y in U} ||Y* - Y||^2, numerically."""
+    from scipy.optimize import minimize
+
+    def loss(y_star):
+        gap = np.maximum(np.maximum(low - y_star, y_star - high), 0.0)
+        return np.sum((y_star - f) ** 2) + lam * np.sum(gap**2)
+
+    starts = [f, np.clip(f, low, high), 0.5 * (f + np.clip(f, low, high))]
+    best = min(minimize(loss, x0, method="Nelder-Mead", options={"xatol": 1e-10,
+               "fatol": 1e-12, "maxiter": 4000}).fun for x0 in starts)  # fmt: skip
+    return -best - sigma
+
+
+def test_lecture_rule_is_the_lecture_formula_maximised_over_the_target():
+    rng = np.random.default_rng(5)
+    scales = {"gap": 2.0, "dipole": 0.5}
+    temporary = {"gap": (4.0, 6.0), "dipole": (1.0, None)}
+    final = {"gap": (8.0, 9.0), "dipole": (2.0, None)}
+    mean = {"gap": rng.uniform(0.0, 10.0, 12), "dipole": rng.uniform(-1.0, 3.0, 12)}
+    sd = {"gap": rng.uniform(0.1, 2.0, 12), "dipole": rng.uniform(0.05, 0.5, 12)}
+    # standardised coordinates: the lecture's norm is in units of the property scales
+    f = np.column_stack([mean["gap"] / 2.0, mean["dipole"] / 0.5])
+    low, high = np.array([2.0, 2.0]), np.array([3.0, np.inf])
+    sigma = np.sqrt((sd["gap"] / 2.0) ** 2 + (sd["dipole"] / 0.5) ** 2)
+    for lam in (0.5, 1.0, 4.0):
+        terms = extrapolative_acquisition(
+            mean, sd, temporary, final, scales, rule="lecture", target_weight=lam
+        )
+        expected = [_lecture_by_brute_force(f[i], sigma[i], low, high, lam) for i in range(12)]
+        np.testing.assert_allclose(terms["score"], expected, atol=1e-6)
+        np.testing.assert_allclose(terms["uncertainty"], sigma)
+    inside = terms["distance_to_temporary"] == 0.0
+    assert inside.any() and (~inside).any()
+    np.testing.assert_allclose(terms["score"][inside], -sigma[inside])
+
+
+def test_the_two_rules_treat_uncertainty_in_opposite_ways():
+    scales = {"dipole": 1.0}
+    temp, final = {"dipole": (4.0, 6.0)}, {"dipole": (8.0, None)}
+    mean = {"dipole": np.array([5.0, 5.0])}
+    sd = {"dipole": np.array([0.5, 2.0])}
+    lecture = extrapolative_acquisition(mean, sd, temp, final, scales, rule="lecture")
+    assert np.argmax(lecture["score"]) == 0  # the lecture penalises uncertainty
+    probability = extrapolative_acquisition(mean, sd, temp, final, scales, uncertainty_weight=1.0)
+    assert np.argmax(probability["score"]) == 1  # the default rule rewards it
+    with pytest.raises(ValueError, match="rule must be one of"):
+        extrapolative_acquisition(mean, sd, temp, final, scales, rule="spacier")
+    with pytest.raises(ValueError, match="target_weight must be >= 0"):
+        extrapolative_acquisition(mean, sd, temp, final, scales, target_weight=-1.0)
+
+
 # ---------------------------------------------------------------------------------------------
 # the loop
 # ---------------------------------------------------------------------------------------------
+def test_the_rule_is_journalled_and_old_journals_reopen_with_theirs(tmp_path):
+    from mi_workbench.design._journal import decode_line, encode_record
+
+    path = tmp_path / "lecture.jsonl"
+    design = _design(path, rule="lecture", target_weight=2.0, random_seed=None)
+    design.run(1)
+    rounds = design._rounds
+    assert rounds and len(rounds[-1]["batch"]) == 4
+    design.close()
+    reopened = ExtrapolativeDesign.open(path, oracle=descriptor_oracle, progress=False)
+    assert reopened.settings["rule"] == "lecture" and reopened.settings["target_weight"] == 2.0
+    reopened.close()
+    # a journal written before the rule could be chosen: its header has neither key
+    old = tmp_path / "old.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    header = decode_line(lines[0])
+    assert isinstance(header["random_seed"], int)  # None: a fresh seed, journalled
+    for key in ("rule", "target_weight"):
+        del header["settings"][key]
+    old.write_bytes(encode_record(header) + b"".join(lines[1:]))
+    reopened = ExtrapolativeDesign.open(old, oracle=descriptor_oracle, progress=False)
+    assert reopened.settings["rule"] == "probability"
+    reopened.close()
+    with pytest.raises(ValueError, match="rule must be one of"):
+        _design(tmp_path / "bad.jsonl", rule="spacier")
+
+
 def test_loop_reaches_a_region_beyond_the_initial_data(tmp_path):
     path = tmp_path / "design.jsonl"
     design = _design(path)

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mi_workbench._checks import check_finite_array, check_positive_int
+from mi_workbench._checks import check_finite_array, check_positive_int, check_str_sequence
 
 __all__ = [
     "IQSPR",
@@ -101,6 +101,8 @@ class TargetRegion(Mapping):
             )
         if not bounds:
             raise ValueError("target_region is empty; give at least one property interval")
+        if known is not None:
+            known = check_str_sequence("known", known)
         clean: dict[str, tuple[float, float]] = {}
         for name, interval in bounds.items():
             if known is not None and name not in known:
@@ -634,9 +636,8 @@ def verify_molecules(
             raise ValueError("molecules must have a 'smiles' column")
         table = molecules.reset_index(drop=True).copy()
     else:
-        if isinstance(molecules, str):
-            molecules = [molecules]
-        table = pd.DataFrame({"smiles": list(molecules)})
+        molecules = check_str_sequence("molecules", molecules, allow_str=True)
+        table = pd.DataFrame({"smiles": molecules})
     records = run_oracle_batch(
         table["smiles"].tolist(),
         oracle,

@@ -29,7 +29,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from mi_workbench._checks import check_choice, check_positive_int
+from mi_workbench._checks import check_choice, check_positive_int, check_str_sequence
 from mi_workbench.molecules.oracles import SUPPORTED_ELEMENTS
 
 __all__ = [
@@ -122,6 +122,8 @@ def join_tokens(tokens: Iterable[str]) -> str:
     """
     if isinstance(tokens, str):
         raise TypeError("tokens must be a list of token strings, not one string")
+    if tokens is None or not hasattr(tokens, "__iter__"):
+        raise TypeError(f"tokens must be a list of token strings, got {tokens!r}")
     tokens = list(tokens)
     for index, token in enumerate(tokens):
         if not isinstance(token, str):
@@ -256,7 +258,7 @@ def load_smiles_corpus(
         max_heavy_atoms = check_positive_int("max_heavy_atoms", max_heavy_atoms)
     if isinstance(elements, str):
         raise TypeError("elements must be a list of element symbols, e.g. ['C', 'N', 'O']")
-    elements = tuple(elements)
+    elements = tuple(check_str_sequence("elements", elements))
     return list(_corpus(max_heavy_atoms, elements, RDConfig.RDDataDir))
 
 

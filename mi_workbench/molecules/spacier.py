@@ -32,6 +32,19 @@ territory before the next step:
 
    and measure the ``batch_size`` best. The first term keeps the step modest, the second sends
    measurements where the models know least, the third prefers candidates that go further.
+   This is ``rule="probability"``, the default. ``rule="lecture"`` is the acquisition of the
+   lecture's SPACIER slide, which *penalises* uncertainty::
+
+       A(S, Y*) = -||Y* - f(S)||^2 - sigma(S) - lambda * inf_{Y in U} ||Y* - Y||^2
+
+   maximised over the proposed target ``Y*`` in closed form (``Y*`` lies on the segment from
+   ``f`` to its projection ``P_U f`` on the temporary region ``U``, at ``lambda / (1 + lambda)``
+   of the way)::
+
+       A(S) = -lambda / (1 + lambda) * d(f, U)^2 - sigma(S)
+
+   with ``f = mu``, ``d`` the standardised distance to the box and ``sigma`` the norm of the
+   standardised predictive sds (``lambda = target_weight``).
 4. **Measure** them with the oracle, one molecule at a time; each result (or the reason it
    failed) is written to the journal and ``fsync``-ed before the next molecule starts.
 5. **Refit** the forward models on all measurements and **move** the region (step 1).
@@ -62,7 +75,6 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,16 +82,23 @@ import pandas as pd
 import xarray as xr
 
 from mi_workbench._checks import (
+    check_choice,
     check_finite_array,
     check_finite_number,
+    check_path,
     check_positive,
     check_positive_int,
+    check_seed,
 )
 from mi_workbench.data.molecules import MOLECULE_PROPERTY_UNITS
 from mi_workbench.design._journal import Journal, JournalError
 from mi_workbench.design.acquisition import probability_in_interval
 
+#: Acquisition rules of :func:`extrapolative_acquisition` (and :class:`ExtrapolativeDesign`).
+ACQUISITION_RULES = ("probability", "lecture")
+
 __all__ = [
+    "ACQUISITION_RULES",
     "ExtrapolativeDesign",
     "check_target_region",
     "extrapolative_acquisition",
@@ -255,7 +274,7 @@ def temporary_region(
     ----------
     final_region : mapping
         ``{property: (low, high)}`` as :func:`check_target_region` returns it.
-    anchor : mapping
+    anchor : mapping or pandas.Series
         Property values of the measured molecule closest to the final region.
     step_fraction : float, optional
         Fraction of the remaining way taken per round, in (0, 1].
@@ -273,10 +292,22 @@ def temporary_region(
     f = check_finite_number("step_fraction", step_fraction)
     if not 0.0 < f <= 1.0:
         raise ValueError(f"step_fraction must be in (0, 1], got {f!r}")
-    final_region = check_target_region(final_region, list(final_region), "final_region")
+    allowed = list(final_region) if isinstance(final_region, Mapping) else []
+    final_region = check_target_region(final_region, allowed, "final_region")
+    if isinstance(anchor, str) or not callable(getattr(anchor, "keys", None)):
+        raise TypeError(
+            f"anchor must be a mapping {{property: value}} (or a table row), got {anchor!r}"
+        )
     result = {}
     for name, (low, high) in final_region.items():
-        a = float(anchor[name])
+        if name not in anchor:
+            raise ValueError(f"anchor has no value of {name!r}, a property of final_region")
+        try:
+            a = float(anchor[name])
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"anchor[{name!r}] must be a number (NaN: not measured), got {anchor[name]!r}"
+            ) from None
         if low <= a <= high or math.isnan(a):
             result[name] = (low, high)
         else:
@@ -287,7 +318,7 @@ def temporary_region(
 def _property_arrays(mean, sd, scales, names: Sequence[str]):
     """Check the per-property predictions and scales of :func:`extrapolative_acquisition`."""
     for argument, values in (("mean", mean), ("sd", sd), ("scales", scales)):
-        if not isinstance(values, Mapping):
+        if isinstance(values, str) or not callable(getattr(values, "keys", None)):
             raise TypeError(f"{argument} must be a mapping of property -> values, got {values!r}")
         missing = [n for n in names if n not in values]
         if missing:
@@ -310,20 +341,32 @@ def extrapolative_acquisition(
     final: Mapping[str, tuple[float, float]],
     scales: Mapping[str, float],
     *,
+    rule: str = "probability",
     uncertainty_weight: float = 0.5,
     final_weight: float = 0.25,
+    target_weight: float = 1.0,
 ) -> dict[str, np.ndarray]:
-    """Score candidates: probability in the temporary region, uncertainty, distance to the final.
+    """Score candidates for the next measurement of an extrapolative design round.
 
-    ``score = P(Y in temporary) + uncertainty_weight * mean_k(sd_k / s_k)
-    - final_weight * D_final(mean)``, where ``s_k`` are the property scales and ``D_final`` is
-    :func:`region_distance` of the predictive means to the final region.
+    ``rule="probability"`` (the default): ``score = P(Y in temporary) + uncertainty_weight *
+    mean_k(sd_k / s_k) - final_weight * D_final(mean)``, where ``s_k`` are the property scales
+    and ``D_final`` is :func:`region_distance` of the predictive means to the final region. It
+    rewards uncertainty (exploration).
+
+    ``rule="lecture"``: the lecture's SPACIER acquisition ``A(S, Y*) = -||Y* - f||^2 - sigma -
+    lambda inf_{Y in U} ||Y* - Y||^2`` maximised over ``Y*`` in closed form, ``score =
+    -lambda / (1 + lambda) * d(f, U)^2 - sigma``, with ``f`` the predictive means, ``U`` the
+    temporary region, ``d`` the standardised distance to it (:func:`region_distance`),
+    ``sigma = sqrt(sum_k (sd_k / s_k)^2)`` and ``lambda = target_weight``. It penalises
+    uncertainty: of two candidates equally close to the region, the better-known one wins.
+    ``uncertainty_weight`` and ``final_weight`` are not used by it.
 
     Returns
     -------
     dict
-        ``score``, ``probability_in_temporary``, ``uncertainty``, ``distance_to_final``
-        (arrays, one entry per candidate).
+        ``score``, ``probability_in_temporary``, ``uncertainty`` (``mean_k(sd_k / s_k)`` for
+        ``"probability"``, ``sigma`` for ``"lecture"``), ``distance_to_temporary`` and
+        ``distance_to_final`` (arrays, one entry per candidate).
 
     Examples
     --------
@@ -343,20 +386,32 @@ def extrapolative_acquisition(
             f"temporary must be a mapping of property -> (low, high), got {temporary!r}"
         )
     temporary = check_target_region(temporary, names, "temporary")
-    for name in ("uncertainty_weight", "final_weight"):
-        if check_finite_number(name, locals()[name]) < 0:
-            raise ValueError(f"{name} must be >= 0, got {locals()[name]!r}")
+    rule = check_choice("rule", rule, ACQUISITION_RULES)
+    weights = {
+        "uncertainty_weight": uncertainty_weight,
+        "final_weight": final_weight,
+        "target_weight": target_weight,
+    }
+    for name, value in weights.items():
+        if check_finite_number(name, value) < 0:
+            raise ValueError(f"{name} must be >= 0, got {value!r}")
     p = probability_in_region(mean, sd, temporary)
-    uncertainty = np.mean(
-        [np.asarray(sd[n], dtype=float) / float(scales[n]) for n in names], axis=0
-    )
-    distance = region_distance(mean, final, scales)
-    score = p + float(uncertainty_weight) * uncertainty - float(final_weight) * distance
+    standardised_sd = np.array([sd[n] / float(scales[n]) for n in names])
+    to_temporary = region_distance(mean, temporary, scales)
+    to_final = region_distance(mean, final, scales)
+    if rule == "lecture":
+        lam = float(target_weight)
+        uncertainty = np.sqrt(np.sum(standardised_sd**2, axis=0))
+        score = -lam / (1.0 + lam) * to_temporary**2 - uncertainty
+    else:
+        uncertainty = np.mean(standardised_sd, axis=0)
+        score = p + float(uncertainty_weight) * uncertainty - float(final_weight) * to_final
     return {
         "score": score,
         "probability_in_temporary": p,
         "uncertainty": uncertainty,
-        "distance_to_final": distance,
+        "distance_to_temporary": to_temporary,
+        "distance_to_final": to_final,
     }
 
 
@@ -489,11 +544,18 @@ class ExtrapolativeDesign:
     step_fraction : float, optional
         Fraction of the remaining way to the final region that each temporary region takes.
     uncertainty_weight, final_weight : float, optional
-        Weights of the acquisition's uncertainty and final-distance terms.
+        Weights of the ``"probability"`` rule's uncertainty and final-distance terms.
+    rule : {"probability", "lecture"}, optional
+        The acquisition (:func:`extrapolative_acquisition`); journals written before the rule
+        could be chosen reopen with ``"probability"``, the rule they were run with.
+    target_weight : float, optional
+        ``lambda`` of the ``"lecture"`` rule: how strongly the proposed target is pulled into
+        the temporary region.
     units : mapping, optional
         Units of properties that are not xTB's (with a custom oracle), e.g. ``{"logp": ""}``.
-    random_seed : int, optional
-        Seed of every round's generation.
+    random_seed : int or None, optional
+        Seed of every round's generation (>= 0); ``None`` draws one from fresh entropy and
+        journals it, so that a reopened design continues the same way.
     progress : bool, optional
         Show a progress bar over rounds.
 
@@ -523,6 +585,8 @@ class ExtrapolativeDesign:
         step_fraction: float = 0.5,
         uncertainty_weight: float = 0.5,
         final_weight: float = 0.25,
+        rule: str = "probability",
+        target_weight: float = 1.0,
         units: Mapping[str, str] | None = None,
         random_seed: int = 0,
         progress: bool = True,
@@ -553,10 +617,17 @@ class ExtrapolativeDesign:
             "step_fraction": float(step_fraction),
             "uncertainty_weight": check_finite_number("uncertainty_weight", uncertainty_weight),
             "final_weight": check_finite_number("final_weight", final_weight),
+            "rule": check_choice("rule", rule, ACQUISITION_RULES),
+            "target_weight": check_finite_number("target_weight", target_weight),
         }
+        for name in ("uncertainty_weight", "final_weight", "target_weight"):
+            if settings[name] < 0:
+                raise ValueError(f"{name} must be >= 0, got {settings[name]!r}")
         temporary_region(region, {n: math.nan for n in region}, step_fraction)  # validates
-        if isinstance(random_seed, bool) or not isinstance(random_seed, (int, np.integer)):
-            raise TypeError(f"random_seed must be an integer, got {random_seed!r}")
+        random_seed = check_seed("random_seed", random_seed)
+        if random_seed is None:
+            random_seed = int(np.random.SeedSequence().generate_state(1)[0])
+        path = check_path("journal_path", journal_path)
         oracle_name, _ = _oracle_function(oracle)
         smiles, values = self._check_initial(initial_smiles, initial_properties, properties)
         header = {
@@ -571,7 +642,6 @@ class ExtrapolativeDesign:
             "initial_smiles": smiles,
             "initial_properties": values,
         }
-        path = Path(journal_path)
         if path.exists():
             raise FileExistsError(
                 f"journal_path {str(path)!r} already exists; resume it with "
@@ -642,7 +712,12 @@ class ExtrapolativeDesign:
         self.properties: list[str] = list(header["properties"])
         self.units: dict[str, str] = dict(header["units"])
         self.final_region = _region_from_json(header["final_region"])
-        self.settings: dict[str, Any] = dict(header["settings"])
+        # journals from before the rule could be chosen were run with "probability"
+        self.settings: dict[str, Any] = {
+            "rule": "probability",
+            "target_weight": 1.0,
+            **header["settings"],
+        }
         self.random_seed: int = int(header["random_seed"])
         self._oracle_name, self._oracle = _oracle_function(oracle)
         self._language_model = language_model
@@ -917,8 +992,10 @@ class ExtrapolativeDesign:
                 temp,
                 self.final_region,
                 self.scales,
+                rule=self.settings["rule"],
                 uncertainty_weight=self.settings["uncertainty_weight"],
                 final_weight=self.settings["final_weight"],
+                target_weight=self.settings["target_weight"],
             )
             score = np.where(np.isfinite(terms["score"]), terms["score"], -np.inf)
             order = np.argsort(-score, kind="stable")[: self.settings["batch_size"]]
