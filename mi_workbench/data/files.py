@@ -673,7 +673,9 @@ def _find_column(
         matches = [c for c in columns if _key(_header_text(c[1], c[2])) == _key(spec)]
     available = [_header_text(c[1], c[2]) for c in columns]
     if not matches:
-        raise ValueError(f"{raw.source!r} has no column {spec!r}; its columns are {available}")
+        raise ValueError(
+            f"{argument}: {raw.source!r} has no column {spec!r}; its columns are {available}"
+        )
     if len(matches) > 1:
         labels = ", ".join(raw.column_label(c[0]) for c in matches)
         raise ValueError(
@@ -694,6 +696,8 @@ def _find_column(
 
 def _spectrum_columns(raw: _Raw, x: object, y: object) -> tuple[list, int]:
     """[(index, name, unit, source text), ...] for x then each y; and the first data row."""
+    if y is not None and not isinstance(y, str | Sequence | np.ndarray | pd.Index):
+        raise TypeError(f"y must be a column name (str) or a list of them, got {y!r}")
     ys = None if y is None else ([y] if isinstance(y, str) else list(y))
     if ys is not None and not ys:
         raise ValueError("y must name at least one column, got []")

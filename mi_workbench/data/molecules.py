@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from mi_workbench._checks import check_choice
+from mi_workbench._checks import check_choice, check_path
 
 MOLECULES_XTB_DFT_PATH = Path(__file__).resolve().parent / "molecules_xtb_dft.nc"
 """Path of the committed data set inside the package."""
@@ -74,7 +74,7 @@ def load_molecules_xtb_dft(
     True
     """
     check_choice("subset", subset, _SUBSETS)
-    path = Path(path) if path is not None else MOLECULES_XTB_DFT_PATH
+    path = check_path("path", path) if path is not None else MOLECULES_XTB_DFT_PATH
     if not path.exists():
         raise FileNotFoundError(
             f"no molecule data set at {path}; build it with "

@@ -735,8 +735,7 @@ def evidence(
     beta_min = check_positive("beta_min", beta_min)
     if beta_min >= 1:
         raise ValueError(f"beta_min must be < 1, got {beta_min!r}")
-    if isinstance(random_seed, bool) or not isinstance(random_seed, (int, np.integer)):
-        raise TypeError(f"random_seed must be an integer, got {random_seed!r}")
+    random_seed = check_positive_int("random_seed", random_seed, minimum=0)
     if draws is not None:
         draws = check_positive_int("draws", draws, minimum=10)
     if tune is not None:
@@ -830,6 +829,7 @@ def select_model(
     if not models:
         raise ValueError("models is empty: give at least one named model")
     method = check_choice("method", method, EVIDENCE_METHODS)
+    random_seed = check_positive_int("random_seed", random_seed, minimum=0)
     for name, model in models.items():
         if not isinstance(name, str):
             raise TypeError(f"model names must be strings, got {name!r}")

@@ -157,6 +157,7 @@ def metropolis(
     >>> idata = metropolis(model, draws=2000, tune=2000)  # doctest: +SKIP
     >>> steps_only = metropolis(model, adapt="diagonal")  # doctest: +SKIP
     """
+    check_pymc_model("model", model)
     draws = check_positive_int("draws", draws)
     tune = check_positive_int("tune", tune, minimum=0)
     chains = check_positive_int("chains", chains)

@@ -43,7 +43,7 @@ def compiled_nutpie_model(model):
     disk cache when a model with the same graph and data shapes was compiled before (in any
     kernel), else compiled and stored in both.
     """
-    return _compiled_with_source(model)[0]
+    return _compiled_with_source(check_pymc_model("model", model))[0]
 
 
 def _compiled_with_source(model) -> tuple:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from mi_workbench._checks import check_pymc_model
 from mi_workbench.data.tables import check_xy
 from mi_workbench.models.regression import Standardization, _as_matrix
 
@@ -73,6 +74,7 @@ def set_regression_data(
     """
     import pymc as pm
 
+    model = check_pymc_model("model", model)
     missing = [name for name in _DATA_NAMES if name not in model.named_vars]
     if missing:
         raise ValueError(

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mi_workbench._checks import _short, check_str_sequence
 from mi_workbench.models.priors import (
     FAMILIES,
     Prior,
@@ -194,6 +195,16 @@ def _check_model(model: object):
     return model
 
 
+def _check_structure(name: str, structure: object) -> ModelStructure:
+    """Return ``structure`` if it is a :class:`ModelStructure`; raise naming ``name`` otherwise."""
+    if not isinstance(structure, ModelStructure):
+        raise TypeError(
+            f"{name} must be a ModelStructure (from inspect_model(model)), got "
+            f"{_short(structure)} ({type(structure).__name__})"
+        )
+    return structure
+
+
 def _op_name(rv) -> str:
     op = rv.owner.op
     names = getattr(op, "_print_name", None)
@@ -307,7 +318,7 @@ def inspect_model(
     (['tau'], ('tau',))
     """
     model = _check_model(model)
-    fixed = {str(name) for name in fixed}
+    fixed = set(check_str_sequence("fixed", fixed, allow_empty=True, allow_str=True))
     free_names = [rv.name for rv in model.free_RVs]
     unknown = sorted(fixed - set(free_names))
     if unknown:
@@ -326,7 +337,7 @@ def inspect_model(
     if observed is None:
         chosen = observed_names
     else:
-        chosen = [str(name) for name in ([observed] if isinstance(observed, str) else observed)]
+        chosen = check_str_sequence("observed", observed, allow_empty=True, allow_str=True)
         for name in chosen:
             if name not in observed_names:
                 raise ValueError(
@@ -410,6 +421,11 @@ def priors_code(structure: ModelStructure, priors: Mapping[str, Prior] | None = 
     >>> print(priors_code(inspect_model(model), {"beta": Prior("Normal", 0, 2.5)}))
     beta = pm.Normal("beta", mu=0, sigma=2.5, dims="feature")
     """
+    structure = _check_structure("structure", structure)
+    if priors is not None and not isinstance(priors, Mapping):
+        raise TypeError(
+            f"priors must be a dict of variable name -> Prior, or None, got {_short(priors)}"
+        )
     priors = dict(structure.priors, **(priors or {}))
     lines = []
     for name in structure.editable:

@@ -20,8 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mi_workbench._checks import check_positive_int
-from mi_workbench.models.inspection import _MEAN_OF_OBSERVED, ModelStructure, _op_name
+from mi_workbench._checks import _short, check_positive_int
+from mi_workbench.models.inspection import (
+    _MEAN_OF_OBSERVED,
+    ModelStructure,
+    _check_structure,
+    _op_name,
+)
 from mi_workbench.models.priors import Prior
 
 #: Uniforms are kept away from 0 and 1 so that heavy-tailed priors give finite draws.
@@ -172,10 +177,15 @@ class PriorPredictive:
         x: Mapping[str, object] | None = None,
         n_grid: int = 100,
     ) -> None:
-        self.structure = structure
+        self.structure = structure = _check_structure("structure", structure)
         self.n_draws = check_positive_int("n_draws", n_draws)
         self.random_seed = check_positive_int("random_seed", random_seed, minimum=0)
         n_grid = check_positive_int("n_grid", n_grid, minimum=2)
+        if x is not None and not isinstance(x, Mapping):
+            raise TypeError(
+                "x must be a dict of observed variable name -> input name or array, or None, "
+                f"got {_short(x)}"
+            )
         x = dict(x or {})
         unknown = [name for name in x if name not in structure.observed]
         if unknown:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from mi_workbench._checks import check_finite_number
+from mi_workbench._checks import _short, check_finite_number
 
 _INF = math.inf
 
@@ -585,7 +585,17 @@ def families_for_support(support: tuple[float, float]) -> list[str]:
     >>> families_for_support((0.0, 1.0))
     ['Beta', 'Uniform', 'TruncatedNormal']
     """
-    low, high = (float(v) for v in support)
+    pair = tuple(support) if isinstance(support, tuple | list | np.ndarray) else None
+    if pair is None or len(pair) != 2:
+        raise TypeError(f"support must be a pair (lower, upper) of numbers, got {_short(support)}")
+    for value in pair:
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+            raise TypeError(
+                f"support must be a pair (lower, upper) of numbers, got {_short(support)}"
+            )
+    low, high = float(pair[0]), float(pair[1])
+    if math.isnan(low) or math.isnan(high) or not low < high:
+        raise ValueError(f"support must be a pair (lower, upper) with lower < upper, got {pair}")
     if (low, high) == (-_INF, _INF):
         return list(REAL_FAMILIES)
     result = []
@@ -609,7 +619,10 @@ def _maxent(family: str, lower: float, upper: float, mass: float, fixed: Mapping
         try:
             pz.maxent(distribution, lower, upper, mass, plot=False)
         except Exception as error:  # PreliZ's own message is the most specific one
-            raise ValueError(f"PreliZ maxent failed for {family}: {error}") from None
+            raise ValueError(
+                f"no {family} prior found with mass={mass:.3g} between lower={lower:.4g} and "
+                f"upper={upper:.4g} (PreliZ maxent failed: {error}); check lower and upper"
+            ) from None
     return Prior.from_preliz(distribution)
 
 
@@ -704,7 +717,12 @@ def elicit(
 
 
 def as_prior(name: str, value: Prior | Mapping) -> Prior:
-    """Accept a :class:`Prior` or a mapping such as ``{"family": "Normal", "sigma": 2}``."""
+    """Accept a :class:`Prior` or a mapping such as ``{"family": "Normal", "sigma": 2}``.
+
+    ``name`` is the variable's name, used in error messages.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be the prior's variable name (str), got {_short(name)}")
     if isinstance(value, Prior):
         return value
     if isinstance(value, Mapping):
@@ -718,7 +736,10 @@ def as_prior(name: str, value: Prior | Mapping) -> Prior:
             raise TypeError(f"prior {name!r}: {error}") from None
         except ValueError as error:
             raise ValueError(f"prior {name!r}: {error}") from None
-    raise TypeError(f"prior {name!r} must be a Prior or a dict, got {type(value).__name__}")
+    raise TypeError(
+        f"prior {name!r}: the value must be a Prior or a dict such as "
+        f"{{'family': 'Normal', 'sigma': 1.0}}, got {_short(value)} ({type(value).__name__})"
+    )
 
 
 def prior_from_op(op_name: str, values: list) -> Prior | None:

@@ -83,16 +83,21 @@ class Standardization:
         n_features = X.shape[1]
         if not standardize:
             return cls(np.zeros(n_features), np.ones(n_features), 0.0, 1.0)
-        x_scale = X.std(axis=0)
-        constant = np.flatnonzero(x_scale == 0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            x_scale = X.std(axis=0)
+        constant = np.flatnonzero(~((x_scale > 0) & np.isfinite(x_scale)))
         if constant.size:
             raise ValueError(
-                f"descriptor column(s) at position {constant.tolist()} are constant; "
-                "a constant descriptor carries no information: drop it"
+                f"X: descriptor column(s) at position {constant.tolist()} are constant (or too "
+                "large to standardise); a constant descriptor carries no information: drop it"
             )
-        y_scale = float(y.std())
-        if y_scale == 0:
-            raise ValueError("the target is constant; there is nothing to regress")
+        with np.errstate(over="ignore", invalid="ignore"):
+            y_scale = float(y.std())
+        if not 0 < y_scale < np.inf:
+            raise ValueError(
+                "y (the target) is constant or too large to standardise; there is nothing to "
+                f"regress (its standard deviation is {y_scale!r})"
+            )
         return cls(X.mean(axis=0), x_scale, float(y.mean()), y_scale)
 
     def to_original(
@@ -104,11 +109,13 @@ class Standardization:
         return intercept, coefficients, noise_std * self.y_scale
 
 
-def _as_matrix(X, feature_names):
+def _as_matrix(X, feature_names, name: str = "X"):
     if isinstance(X, pd.DataFrame):
         names = [str(c) for c in X.columns]
         return X.to_numpy(dtype=float, na_value=np.nan), names
-    X = np.asarray(X, dtype=float) if not isinstance(X, np.ndarray) else X
+    X = check_finite_array(name, X)
+    if X.ndim not in (1, 2):
+        raise ValueError(f"{name} must be 2-dimensional (n_obs, n_features), got shape {X.shape}")
     n_features = 1 if X.ndim == 1 else X.shape[1]
     if feature_names is None:
         return X, [f"x{j}" for j in range(n_features)]

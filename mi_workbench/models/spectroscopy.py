@@ -27,7 +27,13 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-from mi_workbench._checks import check_choice, check_finite_array, check_positive_int
+from mi_workbench._checks import (
+    _short,
+    check_choice,
+    check_finite_array,
+    check_positive_int,
+    check_pymc_model,
+)
 from mi_workbench.physics.excitons import N_MAX_DEFAULT, check_energy_grid, cu2o_absorption
 from mi_workbench.physics.lineshapes import LINE_SHAPES, peak_profile, voigt
 
@@ -76,6 +82,11 @@ def exciton_priors(priors: Mapping[str, tuple[float, float]] | None = None) -> d
     >>> exciton_priors({"Eg": (2.168, 0.005)})["Eg"]
     (2.168, 0.005)
     """
+    if priors is not None and not isinstance(priors, Mapping):
+        raise TypeError(
+            "priors must be a dict of prior name -> (centre, spread), or None, got "
+            f"{_short(priors)}"
+        )
     result = dict(DEFAULT_EXCITON_PRIORS)
     for name, value in (priors or {}).items():
         if name not in DEFAULT_EXCITON_PRIORS:
@@ -381,6 +392,7 @@ def set_spectrum_data(model, ds: xr.Dataset) -> None:
     """
     import pymc as pm
 
+    model = check_pymc_model("model", model)
     if "absorbance_scale" not in model.named_vars:
         raise ValueError("set_spectrum_data works on models built by exciton_spectrum_model")
     energy, values, _ = _spectrum_arrays(

@@ -267,6 +267,11 @@ def predict_multitask(
     --------
     >>> mean, sd = predict_multitask(idata, [[0.5]], ["a"])  # doctest: +SKIP
     """
+    if not isinstance(idata, xr.DataTree) or "posterior" not in idata.children:
+        raise TypeError(
+            "idata must be an xarray.DataTree with a posterior group (the result of fitting "
+            f"hierarchical_multitask), got {type(idata).__name__}"
+        )
     posterior = idata["posterior"].to_dataset()
     for name in ("intercept", "coefficients", "noise_sd"):
         if name not in posterior:
@@ -279,7 +284,7 @@ def predict_multitask(
         stacked = stacked.isel(sample=np.linspace(0, n_total - 1, max_draws).astype(int))
     coefficients = stacked["coefficients"].values  # (s, task, feature)
     intercept = stacked["intercept"].values  # (s, task)
-    X_new, _ = _as_matrix(X_new, None)
+    X_new, _ = _as_matrix(X_new, None, name="X_new")
     X_new = check_finite_array("X_new", X_new)
     if X_new.ndim == 1:
         X_new = X_new[:, None]

@@ -55,6 +55,11 @@ CU2O_PARAMETER_UNITS = {
 
 def _check_quantum_numbers(n, minimum: int) -> np.ndarray:
     n = check_finite_array("n", n)
+    if n.ndim > 1:
+        raise ValueError(
+            f"n must be a number or a 1-dimensional array of principal quantum numbers, got "
+            f"shape {n.shape}"
+        )
     if np.any(n != np.round(n)):
         raise ValueError(f"n must hold whole numbers (principal quantum numbers), got {n!r}")
     if np.any(n < minimum):
