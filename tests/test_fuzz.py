@@ -1959,10 +1959,10 @@ EXEMPT: dict[str, str] = {
 }
 
 
-# cases that fail today: case id -> what is wrong. Remove a line once it is fixed (the xfail is
-# strict, so a fixed case fails until its line goes).
-KNOWN_FAILURES: dict[str, str] = {
-}
+# cases that fail today: case id -> what is wrong (empty: every case passes). A new failing case
+# may be listed here while it is being fixed; the xfail is strict, so a fixed case fails until
+# its line goes.
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def public_callables() -> list[str]:
